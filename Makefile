@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+# lxmalloc build. Variants: make DEBUG=1 (checked build), make SANITIZE=undefined,
+# make CC=clang. Targets: all (default), test, run, bench, install, clean.
+
+CC        ?= gcc
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
+CXX       ?= g++
+PREFIX    ?= /usr/local
+DEBUG     ?= 0
+SANITIZE  ?=
+BUILD     ?= build
+
+ifneq ($(DEBUG),0)
+ifneq ($(DEBUG),1)
+ifneq ($(DEBUG),2)
+ifneq ($(DEBUG),3)
+$(error DEBUG must be 0, 1, 2 or 3)
+endif
+endif
+endif
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Werror -Wundef -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Wcast-qual
+ifeq ($(DEBUG),0)
+OPT := -O2 -g -DLX_DEBUG=0
+else
+OPT := -O1 -g -DLX_DEBUG=$(DEBUG)
+endif
+ifneq ($(SANITIZE),)
+OPT += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt \
+              -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free \
+              -fno-builtin-calloc -fno-builtin-realloc \
+              $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+LDLIBS_LIB := -lpthread
+
+LIB_SRCS := $(filter-out src/unity.c,$(wildcard src/*.c))
+LIB_HDRS := $(wildcard src/*.h) include/lxmalloc.h
+API_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/override.c,$(LIB_SRCS)))
+
+SO        := $(BUILD)/liblxmalloc.so
+STATIC    := $(BUILD)/liblxmalloc.a
+API_LIB   := $(BUILD)/liblxmalloc_api.a
+CMD       := $(BUILD)/lxmalloc
+
+.PHONY: all test run bench install clean check-format
+all: $(SO) $(STATIC) $(API_LIB) $(CMD)
+
+$(BUILD)/obj $(BUILD)/unity:
+	@mkdir -p $@
+
+# The shipped libraries are one translation unit (src/unity.c) so the compiler
+# inlines across layers; the per-file objects keep every layer compiling on its own
+# and make the prefix-only archive that unit tests link against.
+$(BUILD)/unity/lxmalloc.o: src/unity.c $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/unity
+	$(CC) $(CFLAGS_LIB) -c $< -o $@
+
+$(BUILD)/obj/%.o: src/%.c $(LIB_HDRS) | $(BUILD)/obj
+	$(CC) $(CFLAGS_LIB) -c $< -o $@
+
+$(SO): $(BUILD)/unity/lxmalloc.o
+	$(CC) $(OPT) -shared -Wl,-soname,liblxmalloc.so -Wl,-z,nodelete -o $@ $^ $(LDLIBS_LIB)
+
+$(STATIC): $(BUILD)/unity/lxmalloc.o
+	rm -f $@ && ar rcs $@ $^
+
+$(API_LIB): $(API_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(CMD): tools/lxmalloc.c include/lxmalloc.h | $(BUILD)/obj
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
+	  -DLX_DEFAULT_LIBDIR='"$(PREFIX)/lib"' -o $@ $<
+
+# Tests and benchmarks keep their own rules next to their sources.
+-include tests/tests.mk
+-include bench/bench.mk
+
+test: all test-bins
+	@sh tests/run.sh
+
+run: all
+	$(CMD) run --stats -- python3 examples/workload.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(STATIC) $(API_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/lxmalloc.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' lxmalloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lxmalloc.pc
+	install -m 644 man/lxmalloc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/lxmalloc.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+
+clean:
+	rm -rf $(BUILD)
