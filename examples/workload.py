@@ -11,12 +11,20 @@ per part. The output depends only on the scale factor (never on the allocator,
 the hash seed or the time), so two runs can be compared with diff. Standard
 library only; about a second at the default scale.
 
-Usage: workload.py [--scale N]   (N >= 1, default 1: the work grows linearly)
+CPython normally serves objects of up to 512 bytes from its own arenas
+(pymalloc), which the C allocator never sees. Unless PYTHONMALLOC is already
+set, the script therefore starts itself again, in the same process (exec), with
+PYTHONMALLOC=malloc, so that every object comes from the allocator under test.
+--pymalloc keeps CPython's default instead.
+
+Usage: workload.py [--scale N] [--pymalloc]
+  --scale N   work multiplier, N >= 1 (default 1; the work grows linearly)
 """
 
 import argparse
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 
@@ -162,10 +170,19 @@ def part_bigint(scale):
 def main():
     ap = argparse.ArgumentParser(description="Deterministic allocation-heavy Python workload.")
     ap.add_argument("--scale", type=int, default=1, help="work multiplier (default 1)")
+    ap.add_argument("--pymalloc", action="store_true",
+                    help="keep CPython's small-object allocator (default: PYTHONMALLOC=malloc)")
     args = ap.parse_args()
     if args.scale < 1:
         ap.error("--scale must be at least 1")
     scale = args.scale
+
+    if not args.pymalloc and "PYTHONMALLOC" not in os.environ and sys.executable:
+        # exec keeps the process id, so `lxmalloc run --stats` still reports this
+        # process as the program it started.
+        env = dict(os.environ, PYTHONMALLOC="malloc")
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
     rng = Rng(20240229)
     results = []
