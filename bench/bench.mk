@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+# Benchmark suite; included by the top Makefile. Never part of `make test`.
+#   make bench               full suite (about 15-25 minutes on 2 cores)
+#   make bench QUICK=1       small sizes, 3 runs (under two minutes)
+#   make bench BENCH_ARGS='--only larson-*,redis --update-docs'
+#   make bench-callgrind     instructions per malloc+free pair (valgrind)
+# Workload binaries go to $(BUILD)/bench/.
+
+BENCH_OUT    := $(BUILD)/bench
+BENCH_PROGS  := churn larson prodcons falseshare realloc large frag pairs launch
+BENCH_BINS   := $(addprefix $(BENCH_OUT)/,$(BENCH_PROGS))
+BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -pthread
+BENCH_PY     ?= python3
+BENCH_ARGS   ?=
+QUICK        ?=
+
+.PHONY: bench bench-callgrind bench-bins
+
+$(BENCH_OUT):
+	@mkdir -p $@
+
+$(BENCH_OUT)/%: bench/%.c bench/bench_common.h | $(BENCH_OUT)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+bench-bins: $(BENCH_BINS)
+
+bench: all bench-bins
+	$(BENCH_PY) bench/run.py --build $(BUILD) $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS)
+
+bench-callgrind: all bench-bins
+	$(BENCH_PY) bench/callgrind.py --build $(BUILD) $(BENCH_ARGS)
