@@ -33,7 +33,7 @@ ifneq ($(SANITIZE),)
 OPT += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
-CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt \
+CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt -fno-semantic-interposition \
               -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free \
               -fno-builtin-calloc -fno-builtin-realloc \
               $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compiler.h — the compiler extensions lxmalloc uses, wrapped once so the rest
+ * of the code stays plain C11. Every file may include it; it depends on nothing.
+ */
+#ifndef LX_COMPILER_H
+#define LX_COMPILER_H
+
+#define LX_EXPORT __attribute__((visibility("default")))
+#define LX_HIDDEN __attribute__((visibility("hidden")))
+#define LX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LX_NOINLINE __attribute__((noinline))
+#define LX_COLD __attribute__((cold, noinline))
+#define LX_INLINE static inline __attribute__((always_inline))
+#define LX_NORETURN __attribute__((noreturn))
+#define LX_WUR __attribute__((warn_unused_result))
+#define LX_UNUSED __attribute__((unused))
+#define LX_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#define LX_CACHE_ALIGNED _Alignas(64)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define LX_CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define LX_CPU_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define LX_CPU_RELAX() __asm__ __volatile__("" ::: "memory")
+#endif
+
+#define LX_CLZ(x) __builtin_clzll((unsigned long long)(x))
+#define LX_CTZ(x) __builtin_ctzll((unsigned long long)(x))
+#define LX_MUL_OVERFLOW(a, b, out) __builtin_mul_overflow((a), (b), (out))
+
+#endif /* LX_COMPILER_H */

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h — every compile-time knob and the constants derived from them.
+ * Knobs are always defined to a number and tested with #if (never #ifdef), so
+ * -Wundef catches a misspelt one. The static_asserts at the end keep them sane.
+ */
+#ifndef LX_CONFIG_H
+#define LX_CONFIG_H
+
+#include <assert.h>
+
+/* LX_DEBUG: 0 release; 1 cheap asserts; 2 internal asserts; 3 heap walk per op. */
+#ifndef LX_DEBUG
+#define LX_DEBUG 0
+#endif
+
+/* LX_STATS: 1 keeps per-class counters on the fast paths (two instructions). */
+#ifndef LX_STATS
+#define LX_STATS 1
+#endif
+
+/* LX_OVERRIDE: 1 defines malloc, free, ... (set by src/override.c's presence). */
+
+/* OS pages: lxmalloc requires 4 KiB pages (checked at start-up). */
+#define LX_PAGE_SHIFT 12
+#define LX_PAGE_SIZE ((size_t)1 << LX_PAGE_SHIFT)
+
+/* Segments: the unit taken from the kernel, aligned to its size. */
+#define LX_SEGMENT_SHIFT 22
+#define LX_SEGMENT_SIZE ((size_t)1 << LX_SEGMENT_SHIFT)
+#define LX_SEGMENT_MASK (LX_SEGMENT_SIZE - 1)
+#define LX_SEGMENT_PAGES (LX_SEGMENT_SIZE >> LX_PAGE_SHIFT)
+#define LX_MAX_ORDER (LX_SEGMENT_SHIFT - LX_PAGE_SHIFT) /* buddy orders 0..10 */
+
+/* The segment map covers a 47-bit user address space, one byte per segment. */
+#define LX_ADDRESS_BITS 47
+#define LX_SEGMAP_COUNT ((size_t)1 << (LX_ADDRESS_BITS - LX_SEGMENT_SHIFT))
+
+/* Size classes: 16-byte steps to 128, then four classes per power of two. */
+#define LX_ALIGN 16
+#define LX_SMALL_MAX 32768           /* largest size served from slabs */
+#define LX_CLASS_COUNT 40            /* classes 0..39 cover 1..LX_SMALL_MAX */
+#define LX_DIRECT_MAX 1024           /* sizes looked up in the heap's direct table */
+#define LX_DIRECT_COUNT (LX_DIRECT_MAX / LX_ALIGN + 1)
+#define LX_SLAB_MIN_PAGES 16         /* a slab is at least 64 KiB ... */
+#define LX_SLAB_MIN_BLOCKS 8         /* ... and holds at least 8 blocks */
+#define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time */
+
+/* Large blocks are buddy page runs; above the mmap threshold, direct mappings. */
+#define LX_LARGE_MAX ((size_t)2 << 20)               /* largest buddy run: 512 pages */
+#define LX_MMAP_THRESHOLD_DEFAULT ((size_t)1 << 20)
+#define LX_MMAP_THRESHOLD_MIN LX_PAGE_SIZE
+#define LX_TRIM_THRESHOLD_DEFAULT ((size_t)8 << 20)  /* empty segments kept mapped */
+#define LX_HUGE_HEADER LX_PAGE_SIZE                  /* header page of a direct mapping */
+
+#define LX_ARENA_MAX 64
+#define LX_CHECK_ACTION_DEFAULT 3
+
+static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
+static_assert(LX_DIRECT_MAX <= LX_SMALL_MAX, "direct table covers small sizes only");
+static_assert(LX_LARGE_MAX <= LX_SEGMENT_SIZE / 2, "a large run fits a segment's buddy");
+static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large runs");
+static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");
+static_assert(LX_DEBUG >= 0 && LX_DEBUG <= 3, "LX_DEBUG is 0..3");
+static_assert(LX_STATS == 0 || LX_STATS == 1, "LX_STATS is 0 or 1");
+
+#endif /* LX_CONFIG_H */

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap.c — thread heaps: class queues of slabs, refill, full slabs, remote-free
+ * notification, thread exit (orphaning) and adoption. Layer: above slab and
+ * pages, below alloc.
+ *
+ * Who writes what: a heap's plain fields belong to the thread that owns it (or,
+ * for an orphan, to whoever holds it after taking it off the orphan list under
+ * lx_heaps_lock). Other threads touch a heap only through heap.delayed_free and a
+ * slab's xthread_free.
+ *
+ * Full slabs leave their queue for heap.full, and the owner sets LX_XFREE_NOTIFY
+ * in the slab's xthread_free. The next remote free clears that bit and, instead
+ * of pushing its block on the slab, pushes it on the owner heap's delayed_free
+ * list; the owner finds it on its next slow path and frees it locally, which
+ * queues the slab again. A local free into a full slab sees LX_KEY_FULL in
+ * local_key and requeues it directly. So a slab with free blocks is never
+ * stranded, and the delayed block keeps its slab alive until the owner sees it.
+ *
+ * Heap structures are never unmapped: a remote free may still be pushing on an
+ * exited thread's heap, and that heap lives on as an orphan that the next new
+ * thread adopts whole. Meanwhile other threads' slow paths return its empty
+ * slabs to the arenas.
+ */
+#include "heap.h"
+
+#include "os.h"
+#include "pages.h"
+#include "report.h"
+#include "segment.h"
+#include "sizeclass.h"
+#include "slab.h"
+#include "stats.h"
+
+#define LX_R4(x) x, x, x, x
+#define LX_R16(x) LX_R4(LX_R4(x))
+#define LX_R64(x) LX_R4(LX_R16(x))
+static_assert(LX_DIRECT_COUNT == 65, "the empty heap's initialiser has 65 entries");
+
+struct heap lx_empty_heap = {
+    .direct = {LX_R64(&lx_empty_page), &lx_empty_page},
+};
+
+LX_TLS struct heap *lx_tls_heap = &lx_empty_heap;
+
+lx_lock_t lx_heaps_lock;
+struct heap *lx_heaps_all;
+static struct heap *lx_orphans;
+static _Atomic(struct heap *) lx_orphans_hint; /* non-NULL: orphans may need collecting */
+static uint32_t lx_heap_ids;
+
+/* Heap structures come from a bump region of their own (under lx_heaps_lock). */
+static uint8_t *meta_cursor;
+static size_t meta_left;
+
+static struct heap *heap_new_locked(void)
+{
+    size_t size = (sizeof(struct heap) + 63) & ~(size_t)63;
+    if (meta_left < size) {
+        size_t chunk = 64 * 1024;
+        uint8_t *p = os_map(chunk);
+        if (p == NULL)
+            return NULL;
+        meta_cursor = p;
+        meta_left = chunk;
+    }
+    struct heap *h = (struct heap *)meta_cursor;
+    meta_cursor += size;
+    meta_left -= size;
+    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
+        h->direct[d] = &lx_empty_page;
+    h->arena = arena_pick();
+    h->id = ++lx_heap_ids;
+    h->next_all = lx_heaps_all;
+    lx_heaps_all = h;
+    stats_heap_created();
+    return h;
+}
+
+/* ---- queues ------------------------------------------------------------ */
+
+static void direct_update(struct heap *h, unsigned cls)
+{
+    const struct sizeclass_info *ci = &lx_classes[cls];
+    struct page *pg = h->queues[cls].head;
+    if (pg == NULL)
+        pg = &lx_empty_page;
+    for (unsigned d = ci->direct_lo; d <= ci->direct_hi; d++)
+        h->direct[d] = pg;
+}
+
+static void queue_push_front(struct heap *h, struct page *pg)
+{
+    struct page_queue *q = &h->queues[pg->class_idx];
+    pg->prev = NULL;
+    pg->next = q->head;
+    if (q->head != NULL)
+        q->head->prev = pg;
+    else
+        q->tail = pg;
+    q->head = pg;
+    direct_update(h, pg->class_idx);
+}
+
+static void queue_push_back(struct heap *h, struct page *pg)
+{
+    struct page_queue *q = &h->queues[pg->class_idx];
+    pg->next = NULL;
+    pg->prev = q->tail;
+    if (q->tail != NULL)
+        q->tail->next = pg;
+    else {
+        q->head = pg;
+        direct_update(h, pg->class_idx);
+    }
+    q->tail = pg;
+}
+
+static void queue_remove(struct heap *h, struct page *pg)
+{
+    struct page_queue *q = &h->queues[pg->class_idx];
+    bool was_head = q->head == pg;
+    if (pg->prev != NULL)
+        pg->prev->next = pg->next;
+    else
+        q->head = pg->next;
+    if (pg->next != NULL)
+        pg->next->prev = pg->prev;
+    else
+        q->tail = pg->prev;
+    pg->next = pg->prev = NULL;
+    if (was_head)
+        direct_update(h, pg->class_idx);
+}
+
+static void full_push(struct heap *h, struct page *pg)
+{
+    pg->prev = NULL;
+    pg->next = h->full;
+    if (h->full != NULL)
+        h->full->prev = pg;
+    h->full = pg;
+}
+
+static void full_remove(struct heap *h, struct page *pg)
+{
+    if (pg->prev != NULL)
+        pg->prev->next = pg->next;
+    else
+        h->full = pg->next;
+    if (pg->next != NULL)
+        pg->next->prev = pg->prev;
+    pg->next = pg->prev = NULL;
+}
+
+/* ---- full slabs and delayed frees ------------------------------------ */
+
+/* Move a full slab off its queue and ask that the next remote free come through
+ * heap.delayed_free. If a remote free slipped in first, keep the slab queued. */
+static bool heap_mark_full(struct heap *h, struct page *pg)
+{
+    uintptr_t expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&pg->xthread_free, &expected, LX_XFREE_NOTIFY,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return false;
+    queue_remove(h, pg);
+    pg->local_key = (uintptr_t)h | LX_KEY_FULL;
+    full_push(h, pg);
+    return true;
+}
+
+/* A full slab has a free block again: queue it at the back. */
+static void heap_unfull(struct heap *h, struct page *pg)
+{
+    full_remove(h, pg);
+    pg->local_key = (uintptr_t)h;
+    /* Withdraw the request unless a remote free already took it (its block is then
+     * on delayed_free, and comes back as a local free of a queued slab). */
+    uintptr_t old = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
+    while ((old & LX_XFREE_NOTIFY) != 0 &&
+           !atomic_compare_exchange_weak_explicit(&pg->xthread_free, &old, old & ~LX_XFREE_NOTIFY,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+    queue_push_back(h, pg);
+}
+
+static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
+{
+    if ((pg->local_key & LX_KEY_FULL) != 0)
+        heap_unfull(h, pg);
+    block_set_next(b, pg->local_free);
+    pg->local_free = b;
+    if (--pg->used == 0)
+        heap_page_empty(h, pg);
+}
+
+/* The blocks stay counted in their slab's `used` while on this list, so the slab
+ * cannot be released (nor its segment unmapped) under the pushing thread. */
+static void heap_push_delayed(struct heap *owner, struct block *b)
+{
+    struct block *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
+    do {
+        block_set_next(b, head);
+    } while (!atomic_compare_exchange_weak_explicit(&owner->delayed_free, &head, b,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+static void heap_take_delayed(struct heap *h)
+{
+    if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed) == NULL)
+        return;
+    struct block *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
+    while (b != NULL) {
+        struct block *next = block_next(b);
+        struct segment *seg = segment_of(b);
+        heap_local_free(h, segment_page_of(seg, b), b);
+        b = next;
+    }
+}
+
+/* ---- releasing slabs -------------------------------------------------- */
+
+static void heap_release_slab(struct heap *h, struct page *pg)
+{
+    if ((pg->local_key & LX_KEY_FULL) != 0)
+        full_remove(h, pg);
+    else
+        queue_remove(h, pg);
+    pg->local_key = 0;
+    pg->free = pg->local_free = NULL;
+    arena_free_run(pg);
+}
+
+void heap_page_empty(struct heap *h, struct page *pg)
+{
+    struct page_queue *q = &h->queues[pg->class_idx];
+    if (q->head == pg && pg->next == NULL)
+        return; /* keep a class's last slab: a malloc/free loop must not thrash */
+    heap_release_slab(h, pg);
+}
+
+/* Collect every queued slab of `h` and its delayed frees; release the empty
+ * slabs. With `all`, even a class's last slab goes. */
+static void heap_collect_locked(struct heap *h, bool all)
+{
+    heap_take_delayed(h);
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        struct page *pg = h->queues[c].head;
+        while (pg != NULL) {
+            struct page *next = pg->next;
+            slab_collect(pg);
+            if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
+                heap_release_slab(h, pg);
+            pg = next;
+        }
+    }
+}
+
+/* ---- allocation slow path --------------------------------------------- */
+
+static void heaps_collect_one_orphan(void)
+{
+    if (atomic_load_explicit(&lx_orphans_hint, memory_order_relaxed) == NULL)
+        return;
+    if (!lx_trylock(&lx_heaps_lock))
+        return;
+    struct heap *o = lx_orphans;
+    if (o != NULL)
+        lx_orphans = o->next_orphan;
+    lx_unlock(&lx_heaps_lock);
+    if (o == NULL)
+        return;
+    heap_collect_locked(o, true);
+    heap_flush_stats(o);
+    lx_lock(&lx_heaps_lock);
+    /* Back at the end of the list, so the next collection visits another orphan. */
+    o->next_orphan = NULL;
+    struct heap **tail = &lx_orphans;
+    while (*tail != NULL)
+        tail = &(*tail)->next_orphan;
+    *tail = o;
+    lx_unlock(&lx_heaps_lock);
+}
+
+void *heap_alloc_small(struct heap *h, unsigned cls)
+{
+    heap_take_delayed(h);
+    struct page_queue *q = &h->queues[cls];
+    struct page *pg = q->head;
+    while (pg != NULL) {
+        struct page *next = pg->next;
+        if (pg->free == NULL)
+            slab_collect(pg);
+        if (pg->free == NULL)
+            (void)slab_extend(pg);
+        if (pg->free == NULL && heap_mark_full(h, pg)) {
+            pg = next;
+            continue;
+        }
+        if (pg->free == NULL)
+            slab_collect(pg); /* a remote free arrived while marking */
+        if (pg->free != NULL) {
+            if (pg != q->head) {
+                queue_remove(h, pg);
+                queue_push_front(h, pg);
+            }
+            struct block *b = pg->free;
+            pg->free = block_next(b);
+            pg->used++;
+            stats_small_alloc(h, cls);
+            return b;
+        }
+        pg = next;
+    }
+    heap_flush_stats(h);
+    heaps_collect_one_orphan();
+    pg = arena_alloc_run(h->arena, lx_classes[cls].pages, RUN_SLAB);
+    if (pg == NULL)
+        return NULL;
+    slab_init(pg, (uintptr_t)h, cls);
+    (void)slab_extend(pg);
+    queue_push_front(h, pg);
+    struct block *b = pg->free;
+    pg->free = block_next(b);
+    pg->used++;
+    stats_small_alloc(h, cls);
+    return b;
+}
+
+/* ---- free slow path --------------------------------------------------- */
+
+void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b)
+{
+    uintptr_t key = pg->local_key;
+    unsigned cls = pg->class_idx;
+    stats_small_free(h, cls);
+    if ((key & ~LX_KEY_FLAGS) == (uintptr_t)h && h != &lx_empty_heap) {
+        heap_local_free(h, pg, b);
+        return;
+    }
+    /* Remote: push on the slab's xthread_free, unless the slab is full and waits
+     * to hear of a free; then claim that (clear the bit) and hand the block to
+     * the owner heap's delayed list. */
+    struct heap *owner = (struct heap *)(key & ~LX_KEY_FLAGS);
+    uintptr_t old = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
+    for (;;) {
+        if ((old & LX_XFREE_NOTIFY) != 0) {
+            if (atomic_compare_exchange_weak_explicit(&pg->xthread_free, &old,
+                                                      old & ~LX_XFREE_NOTIFY,
+                                                      memory_order_acq_rel, memory_order_relaxed)) {
+                heap_push_delayed(owner, b);
+                return;
+            }
+            continue;
+        }
+        block_set_next(b, (struct block *)old);
+        if (atomic_compare_exchange_weak_explicit(&pg->xthread_free, &old, (uintptr_t)b,
+                                                  memory_order_release, memory_order_relaxed))
+            return;
+    }
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+struct heap *heap_attach_thread(void)
+{
+    lx_lock(&lx_heaps_lock);
+    struct heap *h = lx_orphans;
+    if (h != NULL) {
+        lx_orphans = h->next_orphan;
+        h->next_orphan = NULL;
+        if (lx_orphans == NULL)
+            atomic_store_explicit(&lx_orphans_hint, NULL, memory_order_relaxed);
+    } else {
+        h = heap_new_locked();
+    }
+    if (h != NULL)
+        h->owned = 1;
+    lx_unlock(&lx_heaps_lock);
+    return h;
+}
+
+static void heap_orphan_locked(struct heap *h)
+{
+    h->owned = 0;
+    h->next_orphan = lx_orphans;
+    lx_orphans = h;
+    atomic_store_explicit(&lx_orphans_hint, h, memory_order_relaxed);
+}
+
+void heap_detach_thread(struct heap *h)
+{
+    if (h == NULL || h == &lx_empty_heap)
+        return;
+    heap_collect_locked(h, true);
+    heap_flush_stats(h);
+    lx_lock(&lx_heaps_lock);
+    heap_orphan_locked(h);
+    lx_unlock(&lx_heaps_lock);
+}
+
+void heaps_collect(struct heap *self)
+{
+    if (self != NULL && self != &lx_empty_heap)
+        heap_collect_locked(self, false);
+    lx_lock(&lx_heaps_lock);
+    struct heap *list = lx_orphans;
+    lx_orphans = NULL;
+    lx_unlock(&lx_heaps_lock);
+    /* Nobody can adopt these while they are off the list. */
+    struct heap *last = NULL;
+    for (struct heap *o = list; o != NULL; o = o->next_orphan) {
+        heap_collect_locked(o, true);
+        heap_flush_stats(o);
+        last = o;
+    }
+    if (last != NULL) {
+        lx_lock(&lx_heaps_lock);
+        last->next_orphan = lx_orphans;
+        lx_orphans = list;
+        lx_unlock(&lx_heaps_lock);
+    }
+}
+
+void heap_flush_stats(struct heap *h)
+{
+    int64_t live = 0;
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++)
+        live += (int64_t)(h->alloc_count[c] - h->free_count[c]) * (int64_t)lx_classes[c].size;
+    stats_live_add(live - h->live_flushed);
+    h->live_flushed = live;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+void heaps_fork_prepare(void)
+{
+    lx_lock(&lx_heaps_lock);
+}
+
+void heaps_fork_parent(void)
+{
+    lx_unlock(&lx_heaps_lock);
+}
+
+/* Only the forking thread lives on in the child: every other owned heap becomes
+ * an orphan, so its slabs are reclaimed and its blocks stay freeable. */
+void heaps_fork_child(void)
+{
+    lx_lock_reset(&lx_heaps_lock);
+    struct heap *self = lx_tls_heap;
+    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
+        if (h != self && h->owned)
+            heap_orphan_locked(h);
+    }
+}
+
+/* ---- checker -------------------------------------------------------- */
+
+size_t heap_check(struct heap *h)
+{
+    size_t problems = 0;
+    if (h == NULL || h == &lx_empty_heap)
+        return 0;
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        struct page_queue *q = &h->queues[c];
+        struct page *prev = NULL;
+        for (struct page *pg = q->head; pg != NULL; pg = pg->next) {
+            if (pg->prev != prev || pg->kind != RUN_SLAB || pg->class_idx != c ||
+                pg->local_key != (uintptr_t)h) {
+                lx_message("check: heap %u class %u queue is corrupt at %p", h->id, c, (void *)pg);
+                problems++;
+                break;
+            }
+            size_t free_count = 0;
+            for (struct block *b = pg->free; b != NULL && free_count <= pg->reserved;
+                 b = block_next(b))
+                free_count++;
+            for (struct block *b = pg->local_free; b != NULL && free_count <= pg->reserved;
+                 b = block_next(b))
+                free_count++;
+            if (pg->used + free_count != pg->capacity && pg->used + free_count > pg->capacity) {
+                lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
+                           (void *)pg, pg->used, free_count, pg->capacity);
+                problems++;
+            }
+            prev = pg;
+        }
+        if (q->tail != prev) {
+            lx_message("check: heap %u class %u queue tail is wrong", h->id, c);
+            problems++;
+        }
+        struct page *want = q->head != NULL ? q->head : &lx_empty_page;
+        for (unsigned d = lx_classes[c].direct_lo; d <= lx_classes[c].direct_hi; d++) {
+            if (h->direct[d] != want) {
+                lx_message("check: heap %u direct entry %u is stale", h->id, d);
+                problems++;
+            }
+        }
+    }
+    for (struct page *pg = h->full; pg != NULL; pg = pg->next) {
+        if (pg->local_key != ((uintptr_t)h | LX_KEY_FULL) || pg->kind != RUN_SLAB) {
+            lx_message("check: heap %u full list holds %p wrongly", h->id, (void *)pg);
+            problems++;
+            break;
+        }
+    }
+    return problems;
+}

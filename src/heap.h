@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap.h — per-thread heaps: the slabs a thread allocates from, their queues,
+ * and the slow paths behind malloc and free. The fast paths are in alloc.c.
+ */
+#ifndef LX_HEAP_H
+#define LX_HEAP_H
+
+#include <stdbool.h>
+
+#include "lock.h"
+#include "types.h"
+
+/* The heap of a thread that has not allocated yet: no slabs, so its first
+ * malloc falls into the slow path, which gives the thread a real heap. */
+extern struct heap lx_empty_heap;
+extern LX_TLS struct heap *lx_tls_heap;
+
+/* Guards the heap registry, the orphan list and process initialisation. */
+extern lx_lock_t lx_heaps_lock;
+extern struct heap *lx_heaps_all;
+
+/* Small allocation, slow path: refill from the class queue or a new slab. */
+void *heap_alloc_small(struct heap *h, unsigned cls) LX_WUR;
+
+/* Give the calling thread a heap: adopt an orphan, or make a new one. NULL only
+ * if the kernel refuses the memory for it. */
+struct heap *heap_attach_thread(void) LX_WUR;
+/* The thread is leaving: return what is free, orphan the rest. */
+void heap_detach_thread(struct heap *h);
+
+/* Free of a block of slab `pg` that the fast path did not take: the page is full,
+ * or owned by another heap, or hooks are active. */
+void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b);
+/* Local free emptied a slab (used reached 0). */
+void heap_page_empty(struct heap *h, struct page *pg);
+
+/* Return empty slabs of orphans and of the calling thread to the arenas. */
+void heaps_collect(struct heap *self);
+
+/* Live bytes in small blocks counted by this heap, flushed into the process
+ * totals (and the peak) on slow paths. */
+void heap_flush_stats(struct heap *h);
+
+/* fork: take / release / reset the heap registry lock; in the child, orphan the
+ * heaps of threads that did not survive the fork. */
+void heaps_fork_prepare(void);
+void heaps_fork_parent(void);
+void heaps_fork_child(void);
+
+/* Heap checker: the calling thread's heap queues and slab counts; problems found. */
+size_t heap_check(struct heap *h);
+
+#endif /* LX_HEAP_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c — start-up kept apart from the runtime allocator. The first malloc of
+ * the process (which may come from the dynamic loader, a constructor, or another
+ * library's start-up, long before main) initialises everything under
+ * lx_heaps_lock; nothing in it allocates, so it cannot recurse. The thread-exit
+ * key is created inside that critical section (pthread_key_create allocates
+ * nothing), and the fork handlers are registered after it, when a malloc from
+ * inside pthread_atfork would already find lxmalloc ready.
+ *
+ * fork: prepare takes lx_heaps_lock then every arena lock (the documented lock
+ * order); the parent releases them in reverse; the child resets them, since the
+ * forking thread is the only thread left, and orphans the heaps of the others.
+ */
+#include "init.h"
+
+#include <pthread.h>
+
+#include "heap.h"
+#include "options.h"
+#include "os.h"
+#include "pages.h"
+#include "report.h"
+#include "segment.h"
+#include "sizeclass.h"
+#include "stats.h"
+
+enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
+
+static _Atomic int lx_init_state;
+static pthread_key_t lx_thread_key;
+static int lx_thread_key_ok;
+
+static void thread_exit(void *arg)
+{
+    struct heap *h = arg;
+    if (lx_tls_heap == h)
+        lx_tls_heap = &lx_empty_heap;
+    heap_detach_thread(h);
+}
+
+static void fork_prepare(void)
+{
+    heaps_fork_prepare();
+    arenas_lock_all();
+}
+
+static void fork_parent(void)
+{
+    arenas_unlock_all();
+    heaps_fork_parent();
+}
+
+static void fork_child(void)
+{
+    arenas_reset_locks();
+    heaps_fork_child();
+}
+
+void lx_process_init(void)
+{
+    if (LX_LIKELY(atomic_load_explicit(&lx_init_state, memory_order_acquire) == INIT_DONE))
+        return;
+    lx_lock(&lx_heaps_lock);
+    if (atomic_load_explicit(&lx_init_state, memory_order_relaxed) != INIT_NONE) {
+        lx_unlock(&lx_heaps_lock);
+        return;
+    }
+    atomic_store_explicit(&lx_init_state, INIT_RUNNING, memory_order_relaxed);
+    if (os_page_size() != LX_PAGE_SIZE)
+        lx_fatal("this build needs %zu-byte pages, the system uses %zu", LX_PAGE_SIZE,
+                 os_page_size());
+    os_random(&lx_secret, sizeof(lx_secret));
+    options_init();
+    sizeclass_init();
+    arenas_init();
+    lx_thread_key_ok = pthread_key_create(&lx_thread_key, thread_exit) == 0;
+    atomic_store_explicit(&lx_init_state, INIT_DONE, memory_order_release);
+    lx_unlock(&lx_heaps_lock);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+struct heap *lx_thread_init(void)
+{
+    lx_process_init();
+    struct heap *h = heap_attach_thread();
+    if (h == NULL)
+        return NULL;
+    lx_tls_heap = h;
+    if (lx_thread_key_ok)
+        pthread_setspecific(lx_thread_key, h);
+    return h;
+}
+
+__attribute__((destructor)) static void lx_process_exit(void)
+{
+    if (atomic_load_explicit(&lx_init_state, memory_order_acquire) != INIT_DONE)
+        return;
+    stats_at_exit();
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * large.h — blocks above the small classes: large runs (whole page runs from the
+ * arena, up to LX_LARGE_MAX) and huge blocks (their own mapping, above the mmap
+ * threshold).
+ */
+#ifndef LX_LARGE_H
+#define LX_LARGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "types.h"
+
+/* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. */
+void *large_alloc(struct arena *a, size_t size, size_t alignment) LX_WUR;
+void large_free(struct page *pg);
+
+/* Fresh mapping: the block reads as zero. NULL if the kernel refuses. */
+void *huge_alloc(size_t size, size_t alignment) LX_WUR;
+void huge_free(struct segment *seg);
+/* Resize in place or move with mremap; NULL leaves the block as it was. */
+void *huge_realloc(struct segment *seg, size_t size) LX_WUR;
+
+LX_INLINE size_t huge_usable(const struct segment *seg)
+{
+    return seg->huge_map_size - seg->huge_offset;
+}
+
+#endif /* LX_LARGE_H */

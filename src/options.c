@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.c — reads the environment once, at initialisation, straight from
+ * `environ` (getenv is fine too, but walking the array once finds every option in
+ * one pass and cannot allocate). mallopt() may change the tunables afterwards;
+ * they are relaxed atomics, read on slow paths only. Layer: utility.
+ */
+#include "options.h"
+
+#include <stdint.h>
+
+#include "config.h"
+#include "report.h"
+
+extern char **environ;
+
+struct lx_options lx_opt = {
+    .mmap_threshold = LX_MMAP_THRESHOLD_DEFAULT,
+    .trim_threshold = LX_TRIM_THRESHOLD_DEFAULT,
+    .arena_max = 0,
+    .perturb = 0,
+    .check_action = LX_CHECK_ACTION_DEFAULT,
+    .stats_at_exit = 0,
+    .stats_file = {0},
+};
+
+_Atomic unsigned char lx_hooks_active;
+
+/* glibc's mallopt parameter numbers (<malloc.h>). */
+enum {
+    LX_M_MXFAST = 1,
+    LX_M_TRIM_THRESHOLD = -1,
+    LX_M_TOP_PAD = -2,
+    LX_M_MMAP_THRESHOLD = -3,
+    LX_M_MMAP_MAX = -4,
+    LX_M_CHECK_ACTION = -5,
+    LX_M_PERTURB = -6,
+    LX_M_ARENA_TEST = -7,
+    LX_M_ARENA_MAX = -8,
+};
+
+static size_t clamp_threshold(unsigned long long v)
+{
+    if (v < LX_MMAP_THRESHOLD_MIN)
+        return LX_MMAP_THRESHOLD_MIN;
+    if (v > LX_LARGE_MAX)
+        return LX_LARGE_MAX;
+    return (size_t)v;
+}
+
+static void set_perturb(int byte)
+{
+    atomic_store(&lx_opt.perturb, byte & 0xff);
+    atomic_store(&lx_hooks_active, (unsigned char)((byte & 0xff) != 0));
+}
+
+/* "123", "64k", "8M", "1g" -> value; false on anything else. */
+static int parse_size(const char *s, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (*s < '0' || *s > '9')
+        return 0;
+    while (*s >= '0' && *s <= '9') {
+        unsigned long long d = (unsigned long long)(*s++ - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    unsigned shift = 0;
+    switch (*s) {
+    case 'k': case 'K': shift = 10; s++; break;
+    case 'm': case 'M': shift = 20; s++; break;
+    case 'g': case 'G': shift = 30; s++; break;
+    default: break;
+    }
+    if (*s == 'i' || *s == 'b' || *s == 'B') /* accept KiB, MB, ... */
+        s++;
+    if (*s == 'B')
+        s++;
+    if (*s != '\0')
+        return 0;
+    if (shift != 0 && v > (UINT64_MAX >> shift))
+        return 0;
+    *out = v << shift;
+    return 1;
+}
+
+/* If `entry` is "NAME=value", return value, else NULL. */
+static const char *match(const char *entry, const char *name)
+{
+    while (*name != '\0') {
+        if (*entry++ != *name++)
+            return NULL;
+    }
+    return *entry == '=' ? entry + 1 : NULL;
+}
+
+static void option_warn(const char *name, const char *value)
+{
+    lx_message("ignoring %s=%s: not a number", name, value);
+}
+
+/* One table drives both the LXMALLOC_ names and glibc's, so each option is parsed
+ * once and glibc's spelling is only an alias. */
+struct env_option {
+    const char *name;
+    int param; /* mallopt parameter it sets, or 0 */
+};
+
+static const struct env_option env_options[] = {
+    {"LXMALLOC_MMAP_THRESHOLD", LX_M_MMAP_THRESHOLD},
+    {"MALLOC_MMAP_THRESHOLD_", LX_M_MMAP_THRESHOLD},
+    {"LXMALLOC_TRIM_THRESHOLD", LX_M_TRIM_THRESHOLD},
+    {"MALLOC_TRIM_THRESHOLD_", LX_M_TRIM_THRESHOLD},
+    {"LXMALLOC_ARENA_MAX", LX_M_ARENA_MAX},
+    {"MALLOC_ARENA_MAX", LX_M_ARENA_MAX},
+    {"LXMALLOC_PERTURB", LX_M_PERTURB},
+    {"MALLOC_PERTURB_", LX_M_PERTURB},
+    {"LXMALLOC_CHECK", LX_M_CHECK_ACTION},
+    {"MALLOC_CHECK_", LX_M_CHECK_ACTION},
+};
+
+void options_init(void)
+{
+    if (environ == NULL)
+        return;
+    /* LXMALLOC_ names win over glibc's: apply glibc's first, in a first pass. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (char **e = environ; *e != NULL; e++) {
+            const char *entry = *e;
+            if (entry[0] != 'L' && entry[0] != 'M')
+                continue;
+            for (size_t i = 0; i < sizeof(env_options) / sizeof(env_options[0]); i++) {
+                const struct env_option *o = &env_options[i];
+                if ((o->name[0] == 'L') != (pass == 1))
+                    continue;
+                const char *v = match(entry, o->name);
+                if (v == NULL)
+                    continue;
+                unsigned long long n;
+                if (!parse_size(v, &n) || n > INT32_MAX)
+                    option_warn(o->name, v);
+                else
+                    (void)options_mallopt(o->param, (int)n);
+            }
+            if (pass == 1) {
+                const char *v;
+                if ((v = match(entry, "LXMALLOC_STATS")) != NULL)
+                    lx_opt.stats_at_exit = v[0] != '\0' && v[0] != '0';
+                if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL) {
+                    size_t n = 0;
+                    while (v[n] != '\0' && n + 1 < sizeof(lx_opt.stats_file)) {
+                        lx_opt.stats_file[n] = v[n];
+                        n++;
+                    }
+                    lx_opt.stats_file[n] = '\0';
+                }
+            }
+        }
+    }
+}
+
+int options_mallopt(int param, int value)
+{
+    switch (param) {
+    case LX_M_MMAP_THRESHOLD:
+        if (value < 0)
+            return 0;
+        atomic_store(&lx_opt.mmap_threshold, clamp_threshold((unsigned long long)value));
+        return 1;
+    case LX_M_TRIM_THRESHOLD:
+        if (value < 0)
+            return 0;
+        atomic_store(&lx_opt.trim_threshold, (size_t)value);
+        return 1;
+    case LX_M_ARENA_MAX:
+        if (value < 0)
+            return 0;
+        atomic_store(&lx_opt.arena_max, (unsigned)value);
+        return 1;
+    case LX_M_PERTURB:
+        set_perturb(value);
+        return 1;
+    case LX_M_CHECK_ACTION:
+        atomic_store(&lx_opt.check_action, value & 3);
+        return 1;
+    case LX_M_MXFAST:
+    case LX_M_TOP_PAD:
+    case LX_M_MMAP_MAX:
+    case LX_M_ARENA_TEST:
+        return 1; /* accepted; lxmalloc's design has no use for them */
+    default:
+        return 0;
+    }
+}

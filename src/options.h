@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h — the tunables: LXMALLOC_* and glibc's MALLOC_* environment variables,
+ * read once at start-up, and mallopt() afterwards. docs/OPTIONS.md lists them.
+ */
+#ifndef LX_OPTIONS_H
+#define LX_OPTIONS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "compiler.h"
+
+struct lx_options {
+    _Atomic size_t mmap_threshold;  /* bytes; blocks this large are mapped directly */
+    _Atomic size_t trim_threshold;  /* bytes of empty segments kept mapped */
+    _Atomic unsigned arena_max;     /* 0: one arena per CPU of the affinity mask */
+    _Atomic int perturb;            /* 0 off, else the byte used as M_PERTURB does */
+    _Atomic int check_action;       /* M_CHECK_ACTION: bit 0 report, bit 1 abort */
+    int stats_at_exit;              /* LXMALLOC_STATS=1 */
+    char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
+};
+
+extern struct lx_options lx_opt;
+
+/* Nonzero while any option needs the slow paths on every call (perturb). The
+ * fast paths test this one byte. */
+extern _Atomic unsigned char lx_hooks_active;
+
+void options_init(void);
+/* mallopt(): 1 if the parameter is known and the value accepted, else 0. */
+int options_mallopt(int param, int value);
+
+#endif /* LX_OPTIONS_H */

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.c — the only layer that makes system calls: mappings, futexes, time,
+ * randomness, and writing diagnostics. Layer: bottom; depends on nothing else.
+ * Nothing here allocates or takes a lock; the counters are relaxed atomics.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct os_counters lx_os_counters;
+
+static void os_count_mapped(size_t size, int sign)
+{
+    if (sign > 0) {
+        uint64_t now = atomic_fetch_add_explicit(&lx_os_counters.mapped_bytes, size,
+                                                 memory_order_relaxed) + size;
+        uint64_t peak = atomic_load_explicit(&lx_os_counters.peak_mapped_bytes,
+                                             memory_order_relaxed);
+        while (now > peak &&
+               !atomic_compare_exchange_weak_explicit(&lx_os_counters.peak_mapped_bytes, &peak,
+                                                      now, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+        }
+    } else {
+        atomic_fetch_sub_explicit(&lx_os_counters.mapped_bytes, size, memory_order_relaxed);
+    }
+}
+
+void *os_map(size_t size)
+{
+    int saved = errno;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    atomic_fetch_add_explicit(&lx_os_counters.mmap_count, 1, memory_order_relaxed);
+    errno = saved;
+    if (p == MAP_FAILED)
+        return NULL;
+    os_count_mapped(size, 1);
+    return p;
+}
+
+bool os_unmap(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = munmap(addr, size);
+    atomic_fetch_add_explicit(&lx_os_counters.munmap_count, 1, memory_order_relaxed);
+    errno = saved;
+    if (rc != 0)
+        return false;
+    os_count_mapped(size, -1);
+    return true;
+}
+
+/* Over-map by `alignment` and cut the misaligned ends off: the kernel keeps no
+ * alignment promise, and trimming costs one or two munmap calls per mapping. */
+void *os_map_aligned(size_t size, size_t alignment)
+{
+    if (size + alignment < size)
+        return NULL;
+    uint8_t *raw = os_map(size + alignment);
+    if (raw == NULL)
+        return NULL;
+    uintptr_t base = ((uintptr_t)raw + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    size_t head = base - (uintptr_t)raw;
+    size_t tail = alignment - head;
+    if (head > 0)
+        (void)os_unmap(raw, head);
+    if (tail > 0)
+        (void)os_unmap((uint8_t *)base + size, tail);
+    return (void *)base;
+}
+
+bool os_remap_inplace(void *addr, size_t old_size, size_t new_size)
+{
+    int saved = errno;
+    void *p = mremap(addr, old_size, new_size, 0);
+    atomic_fetch_add_explicit(&lx_os_counters.mremap_count, 1, memory_order_relaxed);
+    errno = saved;
+    if (p == MAP_FAILED)
+        return false;
+    if (new_size > old_size)
+        os_count_mapped(new_size - old_size, 1);
+    else
+        os_count_mapped(old_size - new_size, -1);
+    return true;
+}
+
+void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to)
+{
+    int saved = errno;
+    void *p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    atomic_fetch_add_explicit(&lx_os_counters.mremap_count, 1, memory_order_relaxed);
+    errno = saved;
+    if (p == MAP_FAILED)
+        return NULL;
+    /* The target range was already counted as mapped by the caller's reservation;
+     * the moved-from range is gone. */
+    os_count_mapped(old_size, -1);
+    return p;
+}
+
+bool os_discard(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = madvise(addr, size, MADV_DONTNEED);
+    atomic_fetch_add_explicit(&lx_os_counters.madvise_count, 1, memory_order_relaxed);
+    errno = saved;
+    return rc == 0;
+}
+
+void os_write_all(int fd, const char *buf, size_t len)
+{
+    int saved = errno;
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    errno = saved;
+}
+
+int os_open_append(const char *path)
+{
+    int saved = errno;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    errno = saved;
+    return fd;
+}
+
+void os_close(int fd)
+{
+    int saved = errno;
+    close(fd);
+    errno = saved;
+}
+
+void os_abort(void)
+{
+    /* abort() may run atexit-like handlers in some libcs and flush stdio; raise
+     * SIGABRT ourselves first, then fall back on abort and _exit. */
+    raise(SIGABRT);
+    abort();
+}
+
+int os_getpid(void)
+{
+    return (int)syscall(SYS_getpid);
+}
+
+long os_maxrss_kb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss;
+}
+
+/* CPUs this process may run on (not the machine's count: containers). */
+unsigned os_cpu_count(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (syscall(SYS_sched_getaffinity, 0, sizeof(set), &set) <= 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+size_t os_page_size(void)
+{
+    unsigned long sz = getauxval(AT_PAGESZ);
+    return sz ? (size_t)sz : 4096;
+}
+
+void os_random(void *buf, size_t len)
+{
+    int saved = errno;
+    uint8_t *out = buf;
+    size_t got = 0;
+    while (got < len) {
+        long n = syscall(SYS_getrandom, out + got, len - got, GRND_NONBLOCK);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    errno = saved;
+    if (got < len) {
+        /* No getrandom: mix the kernel's AT_RANDOM bytes with the clock. */
+        const uint8_t *at = (const uint8_t *)getauxval(AT_RANDOM);
+        uint64_t t = os_now_ns();
+        for (size_t i = got; i < len; i++) {
+            uint8_t v = (uint8_t)(t >> ((i % 8) * 8));
+            out[i] = at ? (uint8_t)(at[i % 16] ^ v) : v;
+        }
+    }
+}
+
+uint64_t os_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void os_futex_wait(_Atomic int *addr, int expected)
+{
+    int saved = errno;
+    syscall(SYS_futex, (uintptr_t)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+    errno = saved;
+}
+
+void os_futex_wake(_Atomic int *addr, int count)
+{
+    int saved = errno;
+    syscall(SYS_futex, (uintptr_t)addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+    errno = saved;
+}
+
+void os_yield(void)
+{
+    sched_yield();
+}

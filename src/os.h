@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.h — the operating-system contract. Only os.c makes system calls.
+ * Every function is safe to call before lxmalloc is initialised, allocates
+ * nothing, and reports failure by its return value (never by errno alone).
+ */
+#ifndef LX_OS_H
+#define LX_OS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+/* Anonymous read-write private mapping of `size` bytes (a page multiple) at a
+ * kernel-chosen address; NULL on failure. The memory reads as zero. */
+void *os_map(size_t size) LX_WUR;
+
+/* Unmap [addr, addr+size); both page-aligned. Returns false on failure. */
+bool os_unmap(void *addr, size_t size);
+
+/* Map `size` bytes aligned to `alignment` (a power of two, >= page size). */
+void *os_map_aligned(size_t size, size_t alignment) LX_WUR;
+
+/* Grow or shrink a mapping in place; returns false if it cannot be done there. */
+bool os_remap_inplace(void *addr, size_t old_size, size_t new_size);
+
+/* Move a mapping to `to`, replacing whatever is mapped there. NULL on failure. */
+void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to) LX_WUR;
+
+/* Give the pages' contents back to the kernel; they read as zero afterwards. */
+bool os_discard(void *addr, size_t size);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+void os_write_all(int fd, const char *buf, size_t len);
+int os_open_append(const char *path);
+void os_close(int fd);
+
+LX_NORETURN void os_abort(void);
+int os_getpid(void);
+long os_maxrss_kb(void);
+unsigned os_cpu_count(void);
+size_t os_page_size(void);
+void os_random(void *buf, size_t len);
+uint64_t os_now_ns(void);
+
+/* Futex on a 32-bit word: wait while *addr == expected; wake up to n waiters. */
+void os_futex_wait(_Atomic int *addr, int expected);
+void os_futex_wake(_Atomic int *addr, int count);
+void os_yield(void);
+
+/* Counters of the calls above that change mappings. */
+struct os_counters {
+    _Atomic uint64_t mmap_count;
+    _Atomic uint64_t munmap_count;
+    _Atomic uint64_t mremap_count;
+    _Atomic uint64_t madvise_count;
+    _Atomic uint64_t mapped_bytes;
+    _Atomic uint64_t peak_mapped_bytes;
+};
+extern struct os_counters lx_os_counters;
+
+#endif /* LX_OS_H */

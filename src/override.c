@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * override.c — the only file that defines the standard names: malloc, free and
+ * the rest of the C, POSIX and glibc surface, plus glibc's internal __libc_*
+ * entry points, so that nothing a program or library calls falls through to
+ * glibc's heap. Each is a thin call into alloc.c, which the compiler inlines in
+ * the single-object build. Left out of liblxmalloc_api.a.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "compiler.h"
+#include "lxmalloc.h"
+#include "stats.h"
+
+LX_EXPORT void *malloc(size_t size) { return lx_malloc(size); }
+LX_EXPORT void free(void *p) { lx_free(p); }
+LX_EXPORT void *calloc(size_t count, size_t size) { return lx_calloc(count, size); }
+LX_EXPORT void *realloc(void *p, size_t size) { return lx_realloc(p, size); }
+LX_EXPORT void *reallocarray(void *p, size_t count, size_t size)
+{
+    return lx_reallocarray(p, count, size);
+}
+LX_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    return lx_posix_memalign(out, alignment, size);
+}
+LX_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+    return lx_aligned_alloc(alignment, size);
+}
+LX_EXPORT void *memalign(size_t alignment, size_t size) { return lx_memalign(alignment, size); }
+LX_EXPORT void *valloc(size_t size) { return lx_valloc(size); }
+LX_EXPORT void *pvalloc(size_t size) { return lx_pvalloc(size); }
+LX_EXPORT size_t malloc_usable_size(void *p) { return lx_malloc_usable_size(p); }
+
+/* C23; declared here because glibc 2.36's <stdlib.h> does not have them yet. */
+void free_sized(void *p, size_t size);
+void free_aligned_sized(void *p, size_t alignment, size_t size);
+LX_EXPORT void free_sized(void *p, size_t size) { lx_free_sized(p, size); }
+LX_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size)
+{
+    lx_free_aligned_sized(p, alignment, size);
+}
+
+/* Old and internal names that some programs and libraries call directly. */
+void cfree(void *p);
+void *__libc_malloc(size_t size);
+void __libc_free(void *p);
+void *__libc_calloc(size_t count, size_t size);
+void *__libc_realloc(void *p, size_t size);
+void *__libc_memalign(size_t alignment, size_t size);
+void *__libc_valloc(size_t size);
+void *__libc_pvalloc(size_t size);
+int __posix_memalign(void **out, size_t alignment, size_t size);
+LX_EXPORT void cfree(void *p) { lx_free(p); }
+LX_EXPORT void *__libc_malloc(size_t size) { return lx_malloc(size); }
+LX_EXPORT void __libc_free(void *p) { lx_free(p); }
+LX_EXPORT void *__libc_calloc(size_t count, size_t size) { return lx_calloc(count, size); }
+LX_EXPORT void *__libc_realloc(void *p, size_t size) { return lx_realloc(p, size); }
+LX_EXPORT void *__libc_memalign(size_t alignment, size_t size)
+{
+    return lx_memalign(alignment, size);
+}
+LX_EXPORT void *__libc_valloc(size_t size) { return lx_valloc(size); }
+LX_EXPORT void *__libc_pvalloc(size_t size) { return lx_pvalloc(size); }
+LX_EXPORT int __posix_memalign(void **out, size_t alignment, size_t size)
+{
+    return lx_posix_memalign(out, alignment, size);
+}
+
+LX_EXPORT int mallopt(int param, int value) { return lx_mallopt(param, value); }
+LX_EXPORT int malloc_trim(size_t pad) { return lx_malloc_trim(pad); }
+LX_EXPORT void malloc_stats(void) { lx_malloc_stats(); }
+LX_EXPORT int malloc_info(int options, FILE *stream) { return lx_malloc_info(options, stream); }
+
+static size_t clamp_int(unsigned long long v)
+{
+    return v > (unsigned long long)__INT_MAX__ ? (size_t)__INT_MAX__ : (size_t)v;
+}
+
+LX_EXPORT struct mallinfo2 mallinfo2(void)
+{
+    struct stats_snapshot s;
+    stats_snapshot(&s);
+    struct mallinfo2 mi = {0};
+    mi.arena = s.segment_bytes;
+    mi.ordblks = s.free_runs;
+    mi.hblks = s.pub.huge_count;
+    mi.hblkhd = s.huge_mapped;
+    uint64_t in_segments = s.pub.live_bytes - (s.pub.live_bytes >= s.huge_mapped ? 0 : 0);
+    mi.uordblks = s.pub.live_bytes;
+    mi.fordblks = s.segment_bytes > in_segments ? s.segment_bytes - s.used_page_bytes : 0;
+    mi.usmblks = 0;
+    mi.keepcost = 0;
+    return mi;
+}
+
+LX_EXPORT struct mallinfo mallinfo(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo mi = {0};
+    mi.arena = (int)clamp_int(m2.arena);
+    mi.ordblks = (int)clamp_int(m2.ordblks);
+    mi.hblks = (int)clamp_int(m2.hblks);
+    mi.hblkhd = (int)clamp_int(m2.hblkhd);
+    mi.uordblks = (int)clamp_int(m2.uordblks);
+    mi.fordblks = (int)clamp_int(m2.fordblks);
+    return mi;
+}

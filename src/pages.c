@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pages.c — the buddy allocator of page runs, one per arena, over the arena's
+ * segments (the kernel's alloc_pages idea, inside 4 MiB segments).
+ *
+ * A segment's pages 0..META-1 hold its metadata; the rest are split into buddy
+ * blocks of 2^k pages, each aligned to its size within the segment. A request
+ * for n pages takes the smallest block of order >= ceil(log2 n), splits it down,
+ * and gives the unused tail back at once (exact splitting: 5 pages cost 5, not
+ * 8). Freeing cuts the run into aligned blocks and merges each with its buddy
+ * while the buddy is a free block of the same order.
+ *
+ * Invariant: a descriptor has kind RUN_FREE if and only if it heads a block that
+ * is on free_lists[order]; every other page of a free block has RUN_NONE.
+ * Everything here runs under the arena's lock; the lock order is global lock ->
+ * arenas by index.
+ */
+#include "pages.h"
+
+#include "options.h"
+#include "report.h"
+#include "segment.h"
+
+struct arena lx_arenas[LX_ARENA_MAX];
+static _Atomic unsigned lx_arena_next;
+static unsigned lx_cpu_count = 1;
+
+void arenas_init(void)
+{
+    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+        lx_arenas[i].idx = i;
+    lx_cpu_count = os_cpu_count();
+}
+
+unsigned arena_count(void)
+{
+    unsigned n = atomic_load_explicit(&lx_opt.arena_max, memory_order_relaxed);
+    if (n == 0)
+        n = lx_cpu_count;
+    if (n > LX_ARENA_MAX)
+        n = LX_ARENA_MAX;
+    return n == 0 ? 1 : n;
+}
+
+struct arena *arena_pick(void)
+{
+    unsigned i = atomic_fetch_add_explicit(&lx_arena_next, 1, memory_order_relaxed);
+    return &lx_arenas[i % arena_count()];
+}
+
+static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigned order)
+{
+    struct page *pg = &seg->pages[idx];
+    pg->kind = RUN_FREE;
+    pg->order = (uint8_t)order;
+    pg->run_pages = (uint16_t)(1u << order);
+    pg->prev = NULL;
+    pg->next = a->free_lists[order];
+    if (pg->next != NULL)
+        pg->next->prev = pg;
+    a->free_lists[order] = pg;
+    a->nonempty |= 1u << order;
+}
+
+static void buddy_remove(struct arena *a, struct page *pg)
+{
+    unsigned order = pg->order;
+    if (pg->prev != NULL)
+        pg->prev->next = pg->next;
+    else
+        a->free_lists[order] = pg->next;
+    if (pg->next != NULL)
+        pg->next->prev = pg->prev;
+    if (a->free_lists[order] == NULL)
+        a->nonempty &= ~(1u << order);
+    pg->kind = RUN_NONE;
+    pg->next = pg->prev = NULL;
+}
+
+/* Largest order of an aligned block starting at `start` that ends by `end`. */
+static unsigned buddy_order_at(size_t start, size_t end)
+{
+    unsigned k = start == 0 ? LX_MAX_ORDER : (unsigned)LX_CTZ(start);
+    if (k > LX_MAX_ORDER)
+        k = LX_MAX_ORDER;
+    while (((size_t)1 << k) > end - start)
+        k--;
+    return k;
+}
+
+static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, unsigned order)
+{
+    seg->pages[idx].kind = RUN_NONE;
+    while (order < LX_MAX_ORDER) {
+        size_t buddy = idx ^ ((size_t)1 << order);
+        struct page *b = &seg->pages[buddy];
+        if (b->kind != RUN_FREE || b->order != order)
+            break;
+        buddy_remove(a, b);
+        if (buddy < idx)
+            idx = buddy;
+        order++;
+    }
+    buddy_push(a, seg, idx, order);
+}
+
+/* Free [start, end) of a segment as maximal aligned blocks, merging with buddies. */
+static void buddy_free_range(struct arena *a, struct segment *seg, size_t start, size_t end)
+{
+    while (start < end) {
+        unsigned k = buddy_order_at(start, end);
+        buddy_free_block(a, seg, start, k);
+        start += (size_t)1 << k;
+    }
+}
+
+static bool arena_grow_locked(struct arena *a)
+{
+    struct segment *seg = segment_create(a);
+    if (seg == NULL)
+        return false;
+    size_t meta = LX_SEGMENT_META_PAGES;
+    struct page *m = &seg->pages[0];
+    m->kind = RUN_META;
+    m->run_pages = (uint16_t)meta;
+    for (size_t i = 0; i < meta; i++)
+        seg->head[i] = 0;
+    seg->used_pages = (uint32_t)meta;
+    seg->next = a->segments;
+    seg->prev = NULL;
+    if (a->segments != NULL)
+        a->segments->prev = seg;
+    a->segments = seg;
+    a->segment_count++;
+    a->empty_count++;
+    a->used_pages += meta;
+    buddy_free_range(a, seg, meta, LX_SEGMENT_PAGES);
+    return true;
+}
+
+static void arena_release_segment_locked(struct arena *a, struct segment *seg)
+{
+    /* An empty segment has coalesced back into exactly the blocks it began with. */
+    size_t start = LX_SEGMENT_META_PAGES;
+    while (start < LX_SEGMENT_PAGES) {
+        unsigned k = buddy_order_at(start, LX_SEGMENT_PAGES);
+        struct page *pg = &seg->pages[start];
+        if (pg->kind != RUN_FREE || pg->order != k)
+            lx_fatal("empty segment %p has a broken buddy block at page %zu", (void *)seg, start);
+        buddy_remove(a, pg);
+        start += (size_t)1 << k;
+    }
+    if (seg->prev != NULL)
+        seg->prev->next = seg->next;
+    else
+        a->segments = seg->next;
+    if (seg->next != NULL)
+        seg->next->prev = seg->prev;
+    a->segment_count--;
+    a->empty_count--;
+    a->used_pages -= LX_SEGMENT_META_PAGES;
+    segment_destroy(seg);
+}
+
+struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
+{
+    if (npages == 0 || npages > (LX_LARGE_MAX >> LX_PAGE_SHIFT))
+        return NULL;
+    unsigned order = npages <= 1 ? 0 : 64u - (unsigned)LX_CLZ(npages - 1);
+    lx_lock(&a->lock);
+    uint32_t fit = a->nonempty & ~((1u << order) - 1u);
+    if (fit == 0) {
+        if (!arena_grow_locked(a)) {
+            lx_unlock(&a->lock);
+            return NULL;
+        }
+        fit = a->nonempty & ~((1u << order) - 1u);
+    }
+    unsigned k = (unsigned)LX_CTZ(fit);
+    struct page *pg = a->free_lists[k];
+    buddy_remove(a, pg);
+    struct segment *seg = page_segment(pg);
+    size_t idx = page_idx(seg, pg);
+    while (k > order) {
+        k--;
+        buddy_push(a, seg, idx + ((size_t)1 << k), k);
+    }
+    if (npages < ((size_t)1 << order))
+        buddy_free_range(a, seg, idx + npages, idx + ((size_t)1 << order));
+    if (seg->used_pages == LX_SEGMENT_META_PAGES)
+        a->empty_count--;
+    seg->used_pages += (uint32_t)npages;
+    a->used_pages += npages;
+    pg->kind = (uint8_t)kind;
+    pg->run_pages = (uint16_t)npages;
+    for (size_t i = 0; i < npages; i++)
+        seg->head[idx + i] = (uint16_t)idx;
+    lx_unlock(&a->lock);
+    return pg;
+}
+
+void arena_free_run(struct page *pg)
+{
+    struct segment *seg = page_segment(pg);
+    struct arena *a = seg->arena;
+    size_t idx = page_idx(seg, pg);
+    size_t npages = pg->run_pages;
+    lx_lock(&a->lock);
+    seg->used_pages -= (uint32_t)npages;
+    a->used_pages -= npages;
+    buddy_free_range(a, seg, idx, idx + npages);
+    if (seg->used_pages == LX_SEGMENT_META_PAGES) {
+        a->empty_count++;
+        size_t keep = atomic_load_explicit(&lx_opt.trim_threshold, memory_order_relaxed);
+        if (a->empty_count * LX_SEGMENT_SIZE > keep)
+            arena_release_segment_locked(a, seg);
+    }
+    lx_unlock(&a->lock);
+}
+
+size_t arenas_trim(void)
+{
+    size_t released = 0;
+    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+        struct arena *a = &lx_arenas[i];
+        if (a->segments == NULL)
+            continue;
+        lx_lock(&a->lock);
+        struct segment *seg = a->segments;
+        while (seg != NULL) {
+            struct segment *next = seg->next;
+            if (seg->used_pages == LX_SEGMENT_META_PAGES) {
+                arena_release_segment_locked(a, seg);
+                released += LX_SEGMENT_SIZE;
+            }
+            seg = next;
+        }
+        lx_unlock(&a->lock);
+    }
+    return released;
+}
+
+void arenas_lock_all(void)
+{
+    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+        lx_lock(&lx_arenas[i].lock);
+}
+
+void arenas_unlock_all(void)
+{
+    for (unsigned i = LX_ARENA_MAX; i-- > 0;)
+        lx_unlock(&lx_arenas[i].lock);
+}
+
+void arenas_reset_locks(void)
+{
+    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+        lx_lock_reset(&lx_arenas[i].lock);
+}
+
+/*
+ * Walk every segment page by page: runs must tile [0, 1024) exactly, head[]
+ * must point every page at its run, free blocks must be aligned, on the right
+ * list, and never next to a free buddy of the same order (it would have merged).
+ */
+size_t arena_check(struct arena *a)
+{
+    size_t problems = 0;
+    lx_lock(&a->lock);
+    size_t listed[LX_MAX_ORDER + 1] = {0};
+    for (unsigned k = 0; k <= LX_MAX_ORDER; k++) {
+        for (struct page *pg = a->free_lists[k]; pg != NULL; pg = pg->next) {
+            listed[k]++;
+            if (pg->kind != RUN_FREE || pg->order != k) {
+                lx_message("check: arena %u list %u holds a non-free run", a->idx, k);
+                problems++;
+                break;
+            }
+        }
+        if ((a->free_lists[k] != NULL) != ((a->nonempty >> k) & 1u)) {
+            lx_message("check: arena %u nonempty bit %u is wrong", a->idx, k);
+            problems++;
+        }
+    }
+    size_t found[LX_MAX_ORDER + 1] = {0};
+    uint64_t used_total = 0, segments = 0;
+    for (struct segment *seg = a->segments; seg != NULL; seg = seg->next) {
+        segments++;
+        if (!segment_valid(seg) || seg->kind != SEGMENT_NORMAL || seg->arena != a ||
+            segmap_get((uintptr_t)seg) != SEGMAP_NORMAL) {
+            lx_message("check: segment %p header is corrupt", (void *)seg);
+            problems++;
+            continue;
+        }
+        uint32_t used = 0;
+        size_t idx = 0;
+        while (idx < LX_SEGMENT_PAGES) {
+            struct page *pg = &seg->pages[idx];
+            size_t n = pg->run_pages;
+            if (n == 0 || idx + n > LX_SEGMENT_PAGES || pg->kind == RUN_NONE) {
+                lx_message("check: segment %p page %zu starts no valid run", (void *)seg, idx);
+                problems++;
+                break;
+            }
+            if (pg->kind == RUN_FREE) {
+                if (n != ((size_t)1 << pg->order) || (idx & (n - 1)) != 0) {
+                    lx_message("check: segment %p free block %zu is misaligned", (void *)seg, idx);
+                    problems++;
+                }
+                size_t buddy = idx ^ n;
+                if (pg->order < LX_MAX_ORDER && seg->pages[buddy].kind == RUN_FREE &&
+                    seg->pages[buddy].order == pg->order) {
+                    lx_message("check: segment %p blocks %zu and %zu did not merge", (void *)seg,
+                               idx, buddy);
+                    problems++;
+                }
+                found[pg->order]++;
+                for (size_t i = 1; i < n; i++) {
+                    if (seg->pages[idx + i].kind == RUN_FREE) {
+                        lx_message("check: segment %p page %zu is a stale free head", (void *)seg,
+                                   idx + i);
+                        problems++;
+                    }
+                }
+            } else {
+                used += (uint32_t)n;
+                for (size_t i = 0; i < n; i++) {
+                    if (seg->head[idx + i] != idx) {
+                        lx_message("check: segment %p page %zu points to run %u, not %zu",
+                                   (void *)seg, idx + i, seg->head[idx + i], idx);
+                        problems++;
+                        break;
+                    }
+                }
+            }
+            idx += n;
+        }
+        if (used != seg->used_pages) {
+            lx_message("check: segment %p counts %u used pages, holds %u", (void *)seg,
+                       seg->used_pages, used);
+            problems++;
+        }
+        used_total += used;
+    }
+    for (unsigned k = 0; k <= LX_MAX_ORDER; k++) {
+        if (found[k] != listed[k]) {
+            lx_message("check: arena %u order %u: %zu free blocks, %zu listed", a->idx, k,
+                       found[k], listed[k]);
+            problems++;
+        }
+    }
+    if (segments != a->segment_count || used_total != a->used_pages) {
+        lx_message("check: arena %u segment or page counts disagree", a->idx);
+        problems++;
+    }
+    lx_unlock(&a->lock);
+    return problems;
+}

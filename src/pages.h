@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pages.h — arenas and their buddy allocator of page runs inside segments.
+ */
+#ifndef LX_PAGES_H
+#define LX_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lock.h"
+#include "types.h"
+
+struct arena {
+    lx_lock_t lock;                            /* guards everything below */
+    uint32_t idx;                              /* position in lx_arenas */
+    uint32_t nonempty;                         /* bit k set: free_lists[k] has a block */
+    struct page *free_lists[LX_MAX_ORDER + 1]; /* heads of free buddy blocks, per order */
+    struct segment *segments;                  /* normal segments this arena owns */
+    uint64_t segment_count;                    /* length of that list */
+    uint64_t empty_count;                      /* segments with no run allocated */
+    uint64_t used_pages;                       /* pages in allocated runs (metadata too) */
+    uint64_t large_live;                       /* large runs allocated, not yet freed */
+    uint64_t large_live_bytes;                 /* their usable bytes */
+} __attribute__((aligned(64)));
+
+extern struct arena lx_arenas[LX_ARENA_MAX];
+
+void arenas_init(void);
+
+/* The arena a new heap should use: round robin over the arenas in use. */
+struct arena *arena_pick(void);
+/* How many arenas are in use (created on demand up to the option's limit). */
+unsigned arena_count(void);
+
+/* A run of `npages` (1..LX_LARGE_MAX/page) pages whose head descriptor has kind
+ * `kind` and run_pages set; NULL if the kernel refuses memory. Takes a->lock. */
+struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind) LX_WUR;
+
+/* Give a run back to its segment's arena; coalesces; may unmap an empty segment.
+ * Takes the arena's lock. */
+void arena_free_run(struct page *pg);
+
+/* Unmap every empty segment of every arena; returns how many bytes went back. */
+size_t arenas_trim(void);
+
+/* fork: lock every arena (prepare), unlock (parent), reset (child). */
+void arenas_lock_all(void);
+void arenas_unlock_all(void);
+void arenas_reset_locks(void);
+
+/* For the heap checker: verify one arena's buddy lists and segments. Returns the
+ * number of problems found (each reported with lx_message). Takes the lock. */
+size_t arena_check(struct arena *a);
+
+#endif /* LX_PAGES_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * segment.h — segments and the segment map. Every byte lxmalloc hands out lies
+ * in a 4 MiB-aligned chunk of address space it owns exclusively, so
+ * `p & ~LX_SEGMENT_MASK` finds the header and one byte of the map answers
+ * "is this pointer ours?" before anything is dereferenced.
+ */
+#ifndef LX_SEGMENT_H
+#define LX_SEGMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* Segment-map values, one byte per 4 MiB chunk of address space. */
+enum {
+    SEGMAP_NONE = 0,      /* not ours */
+    SEGMAP_NORMAL = 1,    /* a normal segment starts here */
+    SEGMAP_HUGE = 2,      /* a huge mapping starts here */
+    SEGMAP_HUGE_TAIL = 3, /* inside a huge mapping, past its first chunk */
+};
+
+/* In .bss: zero pages until a segment is mapped in their range, and a link-time
+ * address the fast path reaches without loading a pointer. */
+extern _Atomic uint8_t lx_segmap[LX_SEGMAP_COUNT];
+extern uintptr_t lx_secret;
+
+LX_INLINE unsigned segmap_get(uintptr_t addr)
+{
+    uintptr_t chunk = addr >> LX_SEGMENT_SHIFT;
+    if (LX_UNLIKELY(chunk >= LX_SEGMAP_COUNT))
+        return SEGMAP_NONE;
+    return atomic_load_explicit(&lx_segmap[chunk], memory_order_relaxed);
+}
+
+LX_INLINE struct segment *segment_of(const void *p)
+{
+    return (struct segment *)((uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK);
+}
+
+LX_INLINE size_t segment_page_idx(const struct segment *seg, const void *p)
+{
+    return ((uintptr_t)p - (uintptr_t)seg) >> LX_PAGE_SHIFT;
+}
+
+LX_INLINE struct page *segment_page_of(struct segment *seg, const void *p)
+{
+    return &seg->pages[seg->head[segment_page_idx(seg, p)]];
+}
+
+LX_INLINE size_t page_idx(const struct segment *seg, const struct page *pg)
+{
+    return (size_t)(pg - seg->pages);
+}
+
+LX_INLINE uint8_t *page_address(struct segment *seg, const struct page *pg)
+{
+    return (uint8_t *)seg + (page_idx(seg, pg) << LX_PAGE_SHIFT);
+}
+
+LX_INLINE struct segment *page_segment(const struct page *pg)
+{
+    return (struct segment *)((uintptr_t)pg & ~(uintptr_t)LX_SEGMENT_MASK);
+}
+
+/* A mapped, registered, zeroed normal segment, or NULL. Its metadata pages are
+ * not yet a run: the caller (pages.c) sets the buddy state up. */
+struct segment *segment_create(struct arena *arena) LX_WUR;
+void segment_destroy(struct segment *seg);
+
+/* A huge mapping of `map_size` bytes (a page multiple, header included), its
+ * base aligned to `alignment` (a power of two >= LX_SEGMENT_SIZE). */
+struct segment *segment_create_huge(size_t map_size, size_t alignment) LX_WUR;
+void segment_destroy_huge(struct segment *seg);
+/* Resize a huge mapping, moving it if needed; NULL leaves it as it was. */
+struct segment *segment_resize_huge(struct segment *seg, size_t new_map_size) LX_WUR;
+
+/* The huge header whose mapping contains `p`, or NULL (p in a SEGMAP_HUGE(_TAIL) chunk). */
+struct segment *segment_huge_containing(const void *p);
+
+/* Is `seg` a header lxmalloc wrote (cookie check)? */
+LX_INLINE bool segment_valid(const struct segment *seg)
+{
+    return seg->cookie == ((uintptr_t)seg ^ lx_secret);
+}
+
+#endif /* LX_SEGMENT_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sizeclass.c — the class table: for each class its size, its slab length, and
+ * the entries of the heap's direct table it serves. Built once at start-up; read
+ * only afterwards. A slab is at least LX_SLAB_MIN_PAGES long and holds at least
+ * LX_SLAB_MIN_BLOCKS blocks; between that and twice that, the length that wastes
+ * the least tail space wins. Slabs are carved lazily, so a long slab costs
+ * address space, not resident memory.
+ */
+#include "sizeclass.h"
+
+struct sizeclass_info lx_classes[LX_CLASS_COUNT];
+
+static_assert(LX_CLASS_COUNT == 40, "class formula covers 40 classes");
+
+void sizeclass_init(void)
+{
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        size_t size = class_to_size(c);
+        size_t min_pages = (size * LX_SLAB_MIN_BLOCKS + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+        if (min_pages < LX_SLAB_MIN_PAGES)
+            min_pages = LX_SLAB_MIN_PAGES;
+        size_t best = min_pages;
+        size_t best_waste = (min_pages << LX_PAGE_SHIFT) % size;
+        for (size_t p = min_pages + 1; p <= min_pages * 2; p++) {
+            size_t waste = (p << LX_PAGE_SHIFT) % size;
+            /* compare waste fractions: waste/p < best_waste/best */
+            if (waste * best < best_waste * p) {
+                best = p;
+                best_waste = waste;
+            }
+        }
+        size_t count = (best << LX_PAGE_SHIFT) / size;
+        if (count > UINT16_MAX) /* 16-byte blocks in 16 pages: 4096, far below */
+            count = UINT16_MAX;
+        lx_classes[c].size = (uint32_t)size;
+        lx_classes[c].pages = (uint16_t)best;
+        lx_classes[c].count = (uint16_t)count;
+        lx_classes[c].direct_lo = 1;
+        lx_classes[c].direct_hi = 0;
+    }
+    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++) {
+        unsigned c = size_to_class((size_t)d * LX_ALIGN);
+        if (lx_classes[c].direct_lo > lx_classes[c].direct_hi) {
+            lx_classes[c].direct_lo = (uint8_t)d;
+            lx_classes[c].direct_hi = (uint8_t)d;
+        } else {
+            lx_classes[c].direct_hi = (uint8_t)d;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slab.c — carving and the three free lists of one slab. Layer: above pages,
+ * below heap. Owner-only fields are plain; xthread_free is the only field other
+ * threads write (release CAS; the owner takes it with an acquire exchange).
+ */
+#include "slab.h"
+
+#include "segment.h"
+#include "sizeclass.h"
+
+struct page lx_empty_page;
+
+void slab_init(struct page *pg, uintptr_t key, unsigned cls)
+{
+    const struct sizeclass_info *ci = &lx_classes[cls];
+    pg->free = NULL;
+    pg->local_free = NULL;
+    pg->local_key = key;
+    pg->used = 0;
+    pg->class_idx = (uint8_t)cls;
+    pg->block_size = ci->size;
+    atomic_store_explicit(&pg->xthread_free, 0, memory_order_relaxed);
+    pg->start = page_address(page_segment(pg), pg);
+    pg->next = pg->prev = NULL;
+    pg->capacity = 0;
+    pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / ci->size);
+}
+
+/* Blocks are linked in address order, so a fresh slab hands them out ascending
+ * and touches its pages one after another. */
+bool slab_extend(struct page *pg)
+{
+    size_t left = (size_t)pg->reserved - pg->capacity;
+    if (left == 0)
+        return false;
+    size_t bs = pg->block_size;
+    size_t n = LX_CARVE_BYTES / bs;
+    if (n == 0)
+        n = 1;
+    if (n > left)
+        n = left;
+    uint8_t *first = pg->start + (size_t)pg->capacity * bs;
+    struct block *tail = pg->free;
+    for (size_t i = n; i-- > 0;) {
+        struct block *b = (struct block *)(first + i * bs);
+        block_set_next(b, tail);
+        tail = b;
+    }
+    pg->free = tail;
+    pg->capacity = (uint16_t)(pg->capacity + n);
+    return true;
+}
+
+unsigned slab_collect_thread(struct page *pg)
+{
+    uintptr_t tf = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
+    if ((tf & ~LX_XFREE_NOTIFY) == 0)
+        return 0;
+    tf = atomic_exchange_explicit(&pg->xthread_free, 0, memory_order_acquire);
+    struct block *head = (struct block *)(tf & ~LX_XFREE_NOTIFY);
+    if (head == NULL)
+        return 0;
+    unsigned n = 1;
+    struct block *tail = head;
+    while (block_next(tail) != NULL) {
+        tail = block_next(tail);
+        n++;
+    }
+    block_set_next(tail, pg->free);
+    pg->free = head;
+    pg->used = (uint16_t)(pg->used - n);
+    return n;
+}
+
+void slab_collect(struct page *pg)
+{
+    if (pg->local_free != NULL) {
+        if (pg->free == NULL) {
+            pg->free = pg->local_free;
+        } else {
+            struct block *tail = pg->local_free;
+            while (block_next(tail) != NULL)
+                tail = block_next(tail);
+            block_set_next(tail, pg->free);
+            pg->free = pg->local_free;
+        }
+        pg->local_free = NULL;
+    }
+    (void)slab_collect_thread(pg);
+}
+

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h — counters. Small blocks are counted per class in the owner heap with
+ * plain increments (two instructions on a fast path); large and huge blocks in
+ * process-wide relaxed atomics on their slow paths. Live bytes of small blocks
+ * reach the process sum when a heap takes a slow path, so the peak is sampled,
+ * within a few slabs per thread. With LX_STATS == 0 the fast-path counters
+ * compile to nothing.
+ */
+#ifndef LX_STATS_H
+#define LX_STATS_H
+
+#include <stdint.h>
+
+#include "lxmalloc.h"
+#include "types.h"
+
+struct lx_global_stats {
+    _Atomic int64_t small_live;          /* flushed small live bytes, all heaps */
+    _Atomic uint64_t large_alloc_count;
+    _Atomic uint64_t large_free_count;
+    _Atomic uint64_t large_alloc_bytes;
+    _Atomic int64_t large_live_bytes;
+    _Atomic uint64_t huge_alloc_count;
+    _Atomic uint64_t huge_free_count;
+    _Atomic uint64_t huge_alloc_bytes;
+    _Atomic int64_t huge_live_bytes;     /* usable bytes of live huge blocks */
+    _Atomic int64_t huge_live_count;
+    _Atomic int64_t huge_mapped_bytes;   /* mapped bytes of live huge blocks */
+    _Atomic uint64_t peak_live;
+    _Atomic uint64_t heap_count;
+    _Atomic uint64_t stray_free[LX_CLASS_COUNT]; /* frees by threads without a heap */
+};
+
+extern struct lx_global_stats lx_gstats;
+extern struct heap lx_empty_heap;
+
+LX_INLINE void stats_small_alloc(struct heap *h, unsigned cls)
+{
+#if LX_STATS
+    h->alloc_count[cls]++;
+#else
+    (void)h;
+    (void)cls;
+#endif
+}
+
+LX_INLINE void stats_small_free(struct heap *h, unsigned cls)
+{
+#if LX_STATS
+    if (LX_UNLIKELY(h == &lx_empty_heap))
+        atomic_fetch_add_explicit(&lx_gstats.stray_free[cls], 1, memory_order_relaxed);
+    else
+        h->free_count[cls]++;
+#else
+    (void)h;
+    (void)cls;
+#endif
+}
+
+void stats_heap_created(void);
+void stats_live_add(int64_t delta);
+void stats_large(int64_t bytes, int alloc);
+void stats_huge(int64_t usable, int64_t mapped, int alloc);
+void stats_huge_resize(int64_t usable_delta, int64_t mapped_delta);
+
+/* Everything in one snapshot, for lx_stats_get, mallinfo, malloc_stats. */
+struct stats_snapshot {
+    lx_stats_t pub;
+    uint64_t class_alloc[LX_CLASS_COUNT];
+    uint64_t class_live[LX_CLASS_COUNT];  /* blocks */
+    uint64_t segment_bytes;               /* normal segments mapped */
+    uint64_t used_page_bytes;             /* in allocated runs (metadata included) */
+    uint64_t free_runs;                   /* free buddy blocks */
+    uint64_t large_live;                  /* bytes */
+    uint64_t huge_mapped;
+    unsigned arenas;
+};
+void stats_snapshot(struct stats_snapshot *s);
+
+/* glibc's malloc_stats(): a table on stderr. */
+void stats_print(int fd);
+/* malloc_info(): XML into buf; returns the length (cut at cap). */
+size_t stats_xml(char *buf, size_t cap);
+/* At exit: LXMALLOC_STATS and LXMALLOC_STATS_FILE. */
+void stats_at_exit(void);
+
+#endif /* LX_STATS_H */

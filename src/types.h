@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * types.h — the core structures, opened by the glossary every layer shares.
+ *
+ *   OS page     4 KiB, the kernel's unit. "page" below always means an OS page.
+ *   segment     4 MiB of address space aligned to 4 MiB, taken from the kernel in
+ *               one mapping. Its first pages hold its metadata (struct segment);
+ *               the rest is handed out by a buddy allocator in page runs.
+ *   page run    1..512 contiguous pages of a segment, described by the descriptor
+ *               (struct page) of its first page; head[] maps every page to it.
+ *   slab        a page run cut into blocks of one size class.
+ *   large run   a page run holding one block (sizes above LX_SMALL_MAX).
+ *   huge block  a block above the mmap threshold, mapped on its own; its mapping
+ *               is segment-aligned and starts with a header page (struct segment).
+ *   arena       a lock, the buddy free lists of the segments it owns. Threads are
+ *               spread over arenas; page runs come from and go back to them.
+ *   heap        per-thread: for each size class a queue of slabs it owns. Only the
+ *               owner thread allocates from, or frees locally into, its slabs.
+ *   orphan      a heap whose thread exited; a new thread adopts it whole, and
+ *               other threads reclaim its empty slabs meanwhile.
+ *   block       one allocation; free blocks hold the free-list link in their
+ *               first word.
+ *
+ * Vocabulary: size is bytes, count is items, idx an index, shift a log2, mask a
+ * bit mask.
+ */
+#ifndef LX_TYPES_H
+#define LX_TYPES_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "config.h"
+
+struct heap;
+struct arena;
+
+struct block {
+    struct block *next; /* next free block of the same list */
+};
+
+/* What a run's head descriptor describes (struct page.kind). */
+enum run_kind {
+    RUN_NONE = 0, /* not the head of a run (or a page of a huge mapping) */
+    RUN_FREE,     /* head of a free buddy block of order `order` */
+    RUN_SLAB,     /* head of a slab */
+    RUN_LARGE,    /* head of a large run */
+    RUN_META,     /* the segment's own metadata pages */
+};
+
+/* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
+#define LX_KEY_FULL ((uintptr_t)1) /* slab sits on its heap's full list */
+#define LX_KEY_FLAGS ((uintptr_t)63)
+
+/* Bit in page.xthread_free: the slab is full; the next remote free goes to the
+ * owner heap's delayed_free list instead, which tells the owner. */
+#define LX_XFREE_NOTIFY ((uintptr_t)1)
+
+/*
+ * Page-run descriptor, 96 bytes. The first 32 bytes are all the malloc and free
+ * fast paths read; 96 keeps them within one cache line for every descriptor.
+ */
+struct page {
+    struct block *free;       /* blocks to allocate from; owner only */
+    struct block *local_free; /* blocks the owner freed since the last collect */
+    uintptr_t local_key;      /* owner heap | LX_KEY_*; 0 if not a slab; owner writes */
+    uint16_t used;            /* blocks handed out, not yet collected back; owner */
+    uint8_t class_idx;        /* size class of a slab */
+    uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
+    uint32_t block_size;      /* slab: class size; large: usable bytes */
+
+    _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
+    uint8_t *start;            /* slab: first block; large: the user block */
+    struct page *next;         /* heap queue, full list, or arena free list */
+    struct page *prev;
+    uint16_t capacity;         /* slab: blocks carved so far; owner */
+    uint16_t reserved;         /* slab: blocks that fit the run */
+    uint16_t run_pages;        /* length of the run in pages */
+    uint8_t order;             /* RUN_FREE: buddy order */
+    uint8_t pad0;
+    uint8_t pad[24];
+};
+
+/* Segment kinds (struct segment.kind). */
+enum segment_kind { SEGMENT_NORMAL = 1, SEGMENT_HUGE = 2 };
+
+/*
+ * Segment header. A normal segment keeps head[] and pages[] after it, all in
+ * its first LX_SEGMENT_META_PAGES pages. A huge mapping uses only the header.
+ */
+struct segment {
+    uintptr_t cookie;         /* address ^ process secret: "this is a header" */
+    uint32_t kind;            /* enum segment_kind */
+    uint32_t used_pages;      /* pages in allocated runs, metadata included; arena lock */
+    struct arena *arena;      /* owner arena (normal) */
+    struct segment *next;     /* arena's segment list */
+    struct segment *prev;
+    size_t huge_map_size;     /* huge: bytes mapped from the segment base */
+    size_t huge_offset;       /* huge: user block = base + offset */
+    uint8_t pad[8];
+    uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
+    LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
+};
+
+#define LX_SEGMENT_META_PAGES ((sizeof(struct segment) + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT)
+
+static_assert(sizeof(struct page) == 96, "page descriptor is 96 bytes");
+static_assert(offsetof(struct segment, pages) % 64 == 0, "descriptors cache-aligned");
+
+struct page_queue {
+    struct page *head; /* first slab to allocate from */
+    struct page *tail;
+};
+
+/* Per-thread heap. Only its owner thread touches the plain fields. */
+struct heap {
+    struct page *direct[LX_DIRECT_COUNT];          /* (size+15)/16 -> slab serving it */
+    struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
+    struct page *full;                             /* slabs with none, all classes */
+    _Atomic(struct block *) delayed_free;          /* remote frees into full slabs; any thread */
+    struct arena *arena;                           /* where page runs come from */
+    struct heap *next_all;                         /* registry of all heaps; global lock */
+    struct heap *next_orphan;                      /* orphan list; global lock */
+    uint32_t id;                                   /* creation number */
+    uint32_t owned;                                /* 1 while a thread owns it; global lock */
+    int64_t live_flushed;                          /* live bytes last added to the global sum */
+    uint64_t alloc_count[LX_CLASS_COUNT];          /* small blocks allocated; owner */
+    uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
+} __attribute__((aligned(64)));
+
+#endif /* LX_TYPES_H */

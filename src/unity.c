@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unity.c — the whole library as one translation unit, so the compiler can
+ * inline across layers (malloc into lx_malloc into the heap's fast path). The
+ * only .c file that includes other .c files. The order follows the layers, from
+ * the bottom up.
+ */
+#include "os.c"
+#include "lock.c"
+#include "report.c"
+#include "options.c"
+#include "segment.c"
+#include "sizeclass.c"
+#include "pages.c"
+#include "slab.c"
+#include "stats.c"
+#include "heap.c"
+#include "large.c"
+#include "check.c"
+#include "init.c"
+#include "alloc.c"
+#include "override.c"
