@@ -1,0 +1,152 @@
+/*
+ * Aligned allocation: posix_memalign, aligned_alloc and memalign honour every
+ * power-of-two alignment (from 1 where allowed, from sizeof(void *) for
+ * posix_memalign) up to 4 MiB with several sizes, blocks are writable over their
+ * usable size and do not overlap; posix_memalign returns EINVAL for invalid
+ * alignments and ENOMEM for absurd sizes; valloc and pvalloc return page-aligned
+ * blocks, pvalloc's usable size rounded up to a whole page.
+ */
+#include "lxt.h"
+
+#define MAXALIGN (4 * LXT_MIB)
+
+struct blk {
+    unsigned char *p;
+    size_t usable;
+};
+
+static struct blk live[4096];
+static size_t nlive;
+
+static void keep(void *p, size_t align, size_t n, const char *what)
+{
+    CHECK(p != NULL, "%s(align %zu, size %zu) returned NULL", what, align, n);
+    CHECK(lxt_aligned(p, align), "%s(align %zu, size %zu) = %p, not aligned", what, align, n, p);
+    CHECK(lxt_aligned(p, 16), "%s(align %zu, size %zu) = %p, not 16-byte aligned", what, align,
+          n, p);
+    size_t u = T_malloc_usable_size(p);
+    CHECK(u >= n, "malloc_usable_size(%s(%zu, %zu)) = %zu", what, align, n, u);
+    CHECK(nlive < sizeof live / sizeof live[0], "too many live blocks");
+    live[nlive].p = p;
+    live[nlive].usable = u;
+    lxt_fill(p, u, nlive);
+    nlive++;
+}
+
+static void release_all(void)
+{
+    for (size_t i = 0; i < nlive; i++) {
+        CHECK_PATTERN(live[i].p, live[i].usable, i, "aligned block (overlap?)");
+        T_free(live[i].p);
+    }
+    nlive = 0;
+}
+
+static void sweep(void)
+{
+    for (size_t a = 1; a <= MAXALIGN; a *= 2) {
+        const size_t sizes[] = {1, 8, 24, 100, a, a + 1, 3 * a, 5000, a / 2 + 3};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            size_t n = sizes[s];
+            if (n == 0 || n > 3 * MAXALIGN)
+                continue;
+            keep(T_aligned_alloc(a, n), a, n, "aligned_alloc");
+            keep(T_memalign(a, n), a, n, "memalign");
+            if (a >= sizeof(void *)) {
+                void *p = NULL;
+                int rc = T_posix_memalign(&p, a, n);
+                CHECK(rc == 0, "posix_memalign(align %zu, size %zu) returned %d", a, n, rc);
+                keep(p, a, n, "posix_memalign");
+            }
+        }
+        /* Large alignments: free as we go so the run stays small. */
+        if (a >= 64 * LXT_KIB || nlive > 3000)
+            release_all();
+    }
+    release_all();
+
+    /* Many small blocks at each alignment, kept live together. */
+    for (size_t a = 16; a <= 4096; a *= 2) {
+        for (int i = 0; i < 200; i++)
+            keep(T_memalign(a, (size_t)i * 3 + 1), a, (size_t)i * 3 + 1, "memalign");
+        release_all();
+    }
+}
+
+static void invalid(void)
+{
+    const size_t bad[] = {0, 1, 2, 3, 4, 12, 24, 40, 48, 4095, 4097, 100000, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        void *p = (void *)&p;
+        int rc = T_posix_memalign(&p, lxt_opaque(bad[i]), 64);
+        CHECK(rc == EINVAL, "posix_memalign(alignment %zu) returned %d, expected EINVAL (%d)",
+              bad[i], rc, EINVAL);
+    }
+    const size_t huge[][2] = {{64, SIZE_MAX - 100}, {4096, PTRDIFF_MAX}, {8, SIZE_MAX},
+                              {MAXALIGN, SIZE_MAX / 2}};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        void *p = NULL;
+        int rc = T_posix_memalign(&p, huge[i][0], lxt_opaque(huge[i][1]));
+        CHECK(rc == ENOMEM, "posix_memalign(%zu, %zu) returned %d, expected ENOMEM (%d)",
+              huge[i][0], huge[i][1], rc, ENOMEM);
+    }
+    /* aligned_alloc with a non-power-of-two alignment: NULL + EINVAL, or a usable block. */
+    const size_t odd[] = {3, 24, 100};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        errno = 0;
+        void *p = T_aligned_alloc(lxt_opaque(odd[i]), 64);
+        if (p == NULL) {
+            CHECK(errno == EINVAL, "aligned_alloc(%zu, 64) = NULL with errno %d, expected EINVAL",
+                  odd[i], errno);
+        } else {
+            memset(p, 1, 64);
+            T_free(p);
+        }
+    }
+}
+
+static void pages(void)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t sizes[] = {1, 100, pg - 1, pg, pg + 1, 3 * pg + 5, 100000, LXT_MIB + 1, 0};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        void *v = T_valloc(n);
+        CHECK(v != NULL, "valloc(%zu) returned NULL", n);
+        CHECK(lxt_aligned(v, pg), "valloc(%zu) = %p, not page aligned", n, v);
+        CHECK(T_malloc_usable_size(v) >= n, "valloc(%zu): usable size %zu", n,
+              T_malloc_usable_size(v));
+        memset(v, 0x11, T_malloc_usable_size(v));
+
+        void *p = T_pvalloc(n);
+        CHECK(p != NULL, "pvalloc(%zu) returned NULL", n);
+        CHECK(lxt_aligned(p, pg), "pvalloc(%zu) = %p, not page aligned", n, p);
+        size_t want = (n + pg - 1) / pg * pg;
+        CHECK(T_malloc_usable_size(p) >= want, "pvalloc(%zu): usable size %zu, expected >= %zu",
+              n, T_malloc_usable_size(p), want);
+        memset(p, 0x22, T_malloc_usable_size(p));
+        T_free(v);
+        T_free(p);
+    }
+    errno = 0;
+    void *p = T_pvalloc(lxt_opaque(SIZE_MAX - 10));
+    CHECK(p == NULL && errno == ENOMEM, "pvalloc(SIZE_MAX - 10) = %p errno %d, expected NULL/ENOMEM",
+          p, errno);
+    errno = 0;
+    p = T_valloc(lxt_opaque(SIZE_MAX - 10));
+    CHECK(p == NULL && errno == ENOMEM, "valloc(SIZE_MAX - 10) = %p errno %d, expected NULL/ENOMEM",
+          p, errno);
+}
+
+int main(void)
+{
+    lxt_require_lxmalloc();
+    sweep();
+    invalid();
+    pages();
+    /* The heap still works after all of the above. */
+    for (int i = 0; i < 1000; i++)
+        keep(T_malloc((size_t)i * 7 + 1), 16, (size_t)i * 7 + 1, "malloc");
+    release_all();
+    return 0;
+}

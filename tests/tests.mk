@@ -1,0 +1,66 @@
+# Test programs, included by the top Makefile (`make test-bins`, `make test`).
+# Every binary goes to $(BUILD)/tests/<dir>/<name>; tests/run.sh runs them.
+#
+#   tests/api/*.c, tests/threads/*.c, tests/fork/*.c  standard names, run with
+#                                        LD_PRELOAD=liblxmalloc.so
+#   <api, threads>/<name>_lx             same source on the lx_ API (liblxmalloc_api.a),
+#                                        run under valgrind
+#   api/<name>_ubsan                     lx_ API flavour built with -fsanitize=undefined
+#   tests/static/*.c                     linked with liblxmalloc.a
+#   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
+#   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
+
+LXT_DIR      := $(BUILD)/tests
+LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread
+LXT_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -pthread
+LXT_UBSAN    := -fsanitize=undefined -fno-sanitize-recover=all
+# When the library itself is sanitized, everything linking its archives needs the runtime.
+LXT_SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all)
+LXT_LIBS     := -lpthread -ldl
+LXT_HDRS     := tests/lib/lxt.h include/lxmalloc.h
+
+LXT_API_SRCS    := $(wildcard tests/api/*.c)
+LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
+LXT_FORK_SRCS   := $(wildcard tests/fork/*.c)
+LXT_STATIC_SRCS := $(wildcard tests/static/*.c)
+LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
+
+LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS))
+LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
+LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
+LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
+LXT_UNIT_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_UNIT_SRCS))
+LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
+
+LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) \
+                $(LXT_UNIT_BINS) $(LXT_CXX_BIN)
+
+.PHONY: test-bins
+test-bins: $(LXT_ALL_BINS)
+
+$(LXT_STD_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -o $@ $< $(LXT_LIBS)
+
+$(LXT_LX_BINS): $(LXT_DIR)/%_lx: tests/%.c $(LXT_HDRS) $(API_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -DLXT_LX_API $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_UBSAN_BINS): $(LXT_DIR)/%_ubsan: tests/%.c $(LXT_HDRS) $(API_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -DLXT_LX_API $(LXT_UBSAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_STATIC_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) $(LXT_SAN) -o $@ $< $(STATIC) $(LXT_LIBS)
+
+$(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -Isrc -Iinclude $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h
+	@mkdir -p $(@D)
+	$(CXX) $(LXT_CXXFLAGS) -o $@ $< $(LXT_LIBS)
+
+# tests/run.sh finds the binaries through BUILD.
+export BUILD
