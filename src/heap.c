@@ -186,6 +186,8 @@ static void heap_unfull(struct heap *h, struct page *pg)
 
 static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
 {
+    lx_assert((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h);
+    lx_assert(pg->used > 0);
     if ((pg->local_key & LX_KEY_FULL) != 0)
         heap_unfull(h, pg);
     block_set_next(b, pg->local_free);
@@ -284,6 +286,11 @@ static void heaps_collect_one_orphan(void)
 
 void *heap_alloc_small(struct heap *h, unsigned cls)
 {
+    lx_assert(h != &lx_empty_heap && cls < LX_CLASS_COUNT);
+#if LX_DEBUG >= 3
+    if (heap_check(h) != 0)
+        lx_fatal("heap %u is inconsistent", h->id);
+#endif
     heap_take_delayed(h);
     struct page_queue *q = &h->queues[cls];
     struct page *pg = q->head;

@@ -90,6 +90,9 @@ static unsigned buddy_order_at(size_t start, size_t end)
 
 static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, unsigned order)
 {
+    lx_assert_internal((idx & (((size_t)1 << order) - 1)) == 0);
+    lx_assert_internal(idx >= LX_SEGMENT_META_PAGES && idx < LX_SEGMENT_PAGES);
+    lx_assert(seg->pages[idx].kind != RUN_FREE); /* freeing a free block twice */
     seg->pages[idx].kind = RUN_NONE;
     while (order < LX_MAX_ORDER) {
         size_t buddy = idx ^ ((size_t)1 << order);
@@ -205,6 +208,7 @@ void arena_free_run(struct page *pg)
     struct arena *a = seg->arena;
     size_t idx = page_idx(seg, pg);
     size_t npages = pg->run_pages;
+    lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE);
     lx_lock(&a->lock);
     seg->used_pages -= (uint32_t)npages;
     a->used_pages -= npages;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
+#include "config.h"
 
 /* Supports %s %c %d %i %u %x %p %%, with the l, ll and z length modifiers, and a
  * numeric field width (e.g. %12llu). Always NUL-terminates; returns the length. */
@@ -24,5 +25,19 @@ void lx_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print "lxmalloc: fatal: <message>" and abort. */
 LX_NORETURN void lx_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* lx_assert: cheap checks from LX_DEBUG=1; lx_assert_internal: from LX_DEBUG=2.
+ * Disabled, they evaluate nothing. */
+#if LX_DEBUG >= 1
+#define lx_assert(cond) \
+    ((cond) ? (void)0 : lx_fatal("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__))
+#else
+#define lx_assert(cond) ((void)0)
+#endif
+#if LX_DEBUG >= 2
+#define lx_assert_internal(cond) lx_assert(cond)
+#else
+#define lx_assert_internal(cond) ((void)0)
+#endif
 
 #endif /* LX_REPORT_H */

@@ -6,6 +6,7 @@
  */
 #include "slab.h"
 
+#include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
 
@@ -69,6 +70,7 @@ unsigned slab_collect_thread(struct page *pg)
     }
     block_set_next(tail, pg->free);
     pg->free = head;
+    lx_assert(n <= pg->used);
     pg->used = (uint16_t)(pg->used - n);
     return n;
 }
