@@ -15,6 +15,7 @@ into docs/. See docs/BENCHMARKS.md.
 import argparse
 import datetime
 import fnmatch
+import hashlib
 import json
 import math
 import os
@@ -196,7 +197,7 @@ def workloads(quick):
     w.append({"name": "sqlite", "group": "real", "kind": "sqlite",
               "args": ["10000" if q else "80000"], "what": "sqlite3 in-memory SQL script"})
     w.append({"name": "redis", "group": "real", "kind": "redis",
-              "args": ["20000" if q else "200000"], "what": "redis-server under redis-benchmark"})
+              "args": ["5000" if q else "40000"], "what": "redis-server under redis-benchmark"})
     return w
 
 
@@ -314,10 +315,12 @@ def run_redis(launcher, wl, preload, env):
             return res
         time.sleep(0.02)
 
+    # Pipelined (-P 16) so that the server, not the socket round trips,
+    # dominates: small values over a 100k keyspace, then 8 KiB values.
     benches = [
-        ["-n", str(n), "-c", "32", "-r", "100000", "-d", "128",
+        ["-P", "16", "-n", str(n), "-c", "32", "-r", "100000", "-d", "128",
          "-t", "set,get,incr,lpush,rpop,sadd,hset,spop,zadd,lrange_100,mset"],
-        ["-n", str(n // 4), "-c", "16", "-r", "20000", "-d", "8192",
+        ["-P", "16", "-n", str(n // 4), "-c", "16", "-r", "20000", "-d", "8192",
          "-t", "set,get,lpush,lpop"],
     ]
     wall = 0.0
@@ -473,6 +476,33 @@ def ratios(summary, wls, key, peers):
     return out
 
 
+def cpu_accounting():
+    """(busy seconds of all CPUs from /proc/stat, CPU seconds of this process
+    and its waited-for children, wall clock)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / float(hz)  # minus idle, iowait
+    except (OSError, ValueError, IndexError):
+        return None
+    import resource
+    own = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        own += ru.ru_utime + ru.ru_stime
+    return busy, own, time.monotonic()
+
+
+def other_cpu(a, b):
+    """CPU seconds spent by processes other than the suite between a and b, and
+    that as a fraction of the machine's capacity over the interval."""
+    if a is None or b is None or b[2] <= a[2]:
+        return None
+    other = max(0.0, (b[0] - a[0]) - (b[1] - a[1]))
+    return other, other / ((b[2] - a[2]) * (os.cpu_count() or 1))
+
+
 def machine_info():
     info = {"date": subprocess.run(["date"], capture_output=True, text=True).stdout.strip(),
             "nproc": os.cpu_count(), "kernel": os.uname().release}
@@ -516,6 +546,11 @@ def render_markdown(meta, summary, wls, allocs, skipped):
     L.append("Machine: %s cores, %s memory, %s, kernel %s, %s  " %
              (m["nproc"], m["memory"], m["cpu"], m["kernel"], m["os"]))
     L.append("Commit: %s  " % m["commit"])
+    oc = meta.get("other_cpu")
+    if oc is not None:
+        L.append("CPU time used by other processes during the run: %.0f core-seconds, %.1f%% of the "
+                 "machine%s  " % (oc[0], oc[1] * 100,
+                                  " (other work was running: expect extra noise)" if oc[1] > 0.05 else ""))
     L.append("Mode: %s, %d runs per allocator and workload, allocators interleaved; "
              "medians shown; suite wall time %.0f s  " %
              ("QUICK" if meta["quick"] else "full", meta["runs"], meta["elapsed"]))
@@ -539,11 +574,12 @@ def render_markdown(meta, summary, wls, allocs, skipped):
             L.append("| " + " | ".join(cells) + " |")
         # Geometric means: allocator columns over workloads where all succeeded,
         # ratio columns over workloads where lxmalloc and that peer succeeded.
+        present = [a for a in allocs if meta["allocators"][a]["ok"]]
         complete = [wl for wl in wls
-                    if all(value(summary[wl["name"]].get(a, {}), key) is not None for a in allocs)]
+                    if all(value(summary[wl["name"]].get(a, {}), key) is not None for a in present)]
         g = ["**geomean**"]
         for a in allocs:
-            gm = geomean([value(summary[wl["name"]][a], key) for wl in complete])
+            gm = geomean([value(summary[wl["name"]][a], key) for wl in complete]) if a in present else None
             if gm is None:
                 g.append("—")
             elif key == "wall":
@@ -554,7 +590,10 @@ def render_markdown(meta, summary, wls, allocs, skipped):
             for p in peers:
                 vals = [rat[wl["name"]][p] for wl in wls if rat[wl["name"]][p] is not None]
                 gm = geomean(vals)
-                g.append("**%s**" % fmt_ratio(gm) + ("" if len(vals) == len(wls) else " (%d)" % len(vals)))
+                if gm is None:
+                    g.append("—")
+                else:
+                    g.append("**%s**" % fmt_ratio(gm) + ("" if len(vals) == len(wls) else " (%d)" % len(vals)))
         L.append("| " + " | ".join(g) + " |")
         L.append("")
 
@@ -808,6 +847,16 @@ def main():
 
     env_base = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     launcher = Launcher(os.path.join(bindir, "launch"), timeout)
+    lx = alloc_info.get(LX)
+    if lx and lx["ok"]:
+        # Preload a private copy, so a rebuild during the run cannot change
+        # the library between runs.
+        private = os.path.join(launcher.tmp, "liblxmalloc.so")
+        shutil.copyfile(lx["preload"], private)
+        with open(private, "rb") as f:
+            lx["note"] += ", sha256 %s" % hashlib.sha256(f.read()).hexdigest()[:12]
+        lx["preload"] = private
+    cpu_start = cpu_accounting()
     results = {}
     fail_notes = {}
     try:
@@ -843,6 +892,7 @@ def main():
     wls = [w for w in wls if w["name"] in results]
     elapsed = time.monotonic() - t_start
     meta = {"machine": machine_info(), "quick": args.quick, "runs": runs, "elapsed": elapsed,
+            "other_cpu": other_cpu(cpu_start, cpu_accounting()),
             "allocators": alloc_info, "fail_notes": fail_notes}
     summary = summarize(results, wls, allocs)
     md = render_markdown(meta, summary, wls, allocs, skipped)
