@@ -1,0 +1,43 @@
+/* Unit test of the size-class layer: every size 0..LX_SMALL_MAX maps to the
+ * smallest class that holds it, classes are multiples of 16 and waste at most
+ * 25%, slab geometry fits, and the direct table agrees with size_to_class. */
+#include "lxt.h"
+#include "init.h"
+#include "sizeclass.h"
+
+int main(void)
+{
+    lx_process_init();
+    size_t prev = 0;
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        size_t sz = class_to_size(c);
+        CHECK(sz > prev, "class %u size %zu not above %zu", c, sz, prev);
+        CHECK(sz % LX_ALIGN == 0, "class %u size %zu not a multiple of 16", c, sz);
+        CHECK(lx_classes[c].size == sz, "table size %u != formula %zu", lx_classes[c].size, sz);
+        CHECK(lx_classes[c].pages >= LX_SLAB_MIN_PAGES, "class %u slab too short", c);
+        CHECK(lx_classes[c].count >= LX_SLAB_MIN_BLOCKS, "class %u holds %u blocks", c,
+              lx_classes[c].count);
+        CHECK((size_t)lx_classes[c].count * sz <= (size_t)lx_classes[c].pages * LX_PAGE_SIZE,
+              "class %u blocks overflow the slab", c);
+        CHECK(((size_t)lx_classes[c].count + 1) * sz > (size_t)lx_classes[c].pages * LX_PAGE_SIZE,
+              "class %u slab could hold another block", c);
+        prev = sz;
+    }
+    CHECK(prev == LX_SMALL_MAX, "largest class %zu != LX_SMALL_MAX", prev);
+    for (size_t size = 0; size <= LX_SMALL_MAX; size++) {
+        unsigned c = size_to_class(size);
+        CHECK(c < LX_CLASS_COUNT, "size %zu -> class %u out of range", size, c);
+        size_t sz = class_to_size(c);
+        CHECK(sz >= size, "size %zu in class of %zu", size, sz);
+        CHECK(c == 0 || class_to_size(c - 1) < size, "size %zu could use class %u", size, c - 1);
+        if (size > 128)
+            CHECK((sz - size) * 4 < sz, "size %zu wastes %zu of %zu", size, sz - size, sz);
+    }
+    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++) {
+        unsigned c = size_to_class((size_t)d * LX_ALIGN);
+        CHECK(lx_classes[c].direct_lo <= d && d <= lx_classes[c].direct_hi,
+              "direct entry %u not in class %u's range", d, c);
+    }
+    printf("sizeclass: %d classes checked\n", LX_CLASS_COUNT);
+    return 0;
+}
