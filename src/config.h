@@ -32,9 +32,16 @@
 #define LX_SEGMENT_PAGES (LX_SEGMENT_SIZE >> LX_PAGE_SHIFT)
 #define LX_MAX_ORDER (LX_SEGMENT_SHIFT - LX_PAGE_SHIFT) /* buddy orders 0..10 */
 
-/* The segment map covers a 47-bit user address space, one byte per segment. */
+/* The segment map covers a 47-bit user address space, one byte per 4 MiB chunk,
+ * in two levels: a 16 KiB top table in .bss and 16 KiB leaves (64 GiB of address
+ * space each) mapped when a segment first lands in their range. A flat 32 MiB
+ * table would cost one load less, but would count against RLIMIT_AS in every
+ * process that loads the library. */
 #define LX_ADDRESS_BITS 47
 #define LX_SEGMAP_COUNT ((size_t)1 << (LX_ADDRESS_BITS - LX_SEGMENT_SHIFT))
+#define LX_SEGMAP_LEAF_SHIFT 14
+#define LX_SEGMAP_LEAF_COUNT ((size_t)1 << LX_SEGMAP_LEAF_SHIFT)
+#define LX_SEGMAP_TOP_COUNT (LX_SEGMAP_COUNT >> LX_SEGMAP_LEAF_SHIFT)
 
 /* Size classes: 16-byte steps to 128, then four classes per power of two. */
 #define LX_ALIGN 16

@@ -11,15 +11,49 @@
 
 #include "os.h"
 
-_Atomic uint8_t lx_segmap[LX_SEGMAP_COUNT];
+_Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
 uintptr_t lx_secret;
+
+/* The leaf for `chunk`, mapped on first use; leaves are never unmapped. Two
+ * threads may race to install one: the loser unmaps its copy. */
+static _Atomic uint8_t *segmap_leaf(uintptr_t chunk, bool create)
+{
+    _Atomic(_Atomic uint8_t *) *slot = &lx_segmap_top[chunk >> LX_SEGMAP_LEAF_SHIFT];
+    _Atomic uint8_t *leaf = atomic_load_explicit(slot, memory_order_acquire);
+    if (leaf != NULL || !create)
+        return leaf;
+    _Atomic uint8_t *fresh = os_map(LX_SEGMAP_LEAF_COUNT);
+    if (fresh == NULL)
+        return NULL;
+    if (!atomic_compare_exchange_strong_explicit(slot, &leaf, fresh, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        (void)os_unmap((void *)(uintptr_t)fresh, LX_SEGMAP_LEAF_COUNT);
+        return leaf;
+    }
+    return fresh;
+}
+
+/* Make sure every leaf covering [base, base+size) exists. */
+static bool segmap_reserve(uintptr_t base, size_t size)
+{
+    uintptr_t end = (base + size + LX_SEGMENT_MASK) >> LX_SEGMENT_SHIFT;
+    for (uintptr_t c = base >> LX_SEGMENT_SHIFT; c < end; c = (c | (LX_SEGMAP_LEAF_COUNT - 1)) + 1) {
+        if (c >= LX_SEGMAP_COUNT || segmap_leaf(c, true) == NULL)
+            return false;
+    }
+    return true;
+}
 
 static void segmap_set_range(uintptr_t base, size_t size, uint8_t first, uint8_t rest)
 {
     uintptr_t chunk = base >> LX_SEGMENT_SHIFT;
     uintptr_t end = (base + size + LX_SEGMENT_MASK) >> LX_SEGMENT_SHIFT;
-    for (uintptr_t c = chunk; c < end && c < LX_SEGMAP_COUNT; c++)
-        atomic_store_explicit(&lx_segmap[c], c == chunk ? first : rest, memory_order_release);
+    for (uintptr_t c = chunk; c < end && c < LX_SEGMAP_COUNT; c++) {
+        _Atomic uint8_t *leaf = segmap_leaf(c, false);
+        if (leaf != NULL) /* segmap_reserve made it before any entry is set */
+            atomic_store_explicit(&leaf[c & (LX_SEGMAP_LEAF_COUNT - 1)], c == chunk ? first : rest,
+                                  memory_order_release);
+    }
 }
 
 struct segment *segment_create(struct arena *arena)
@@ -27,8 +61,8 @@ struct segment *segment_create(struct arena *arena)
     struct segment *seg = os_map_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
     if (seg == NULL)
         return NULL;
-    if (((uintptr_t)seg >> LX_SEGMENT_SHIFT) >= LX_SEGMAP_COUNT) {
-        (void)os_unmap(seg, LX_SEGMENT_SIZE); /* above the 47-bit space we map */
+    if (!segmap_reserve((uintptr_t)seg, LX_SEGMENT_SIZE)) {
+        (void)os_unmap(seg, LX_SEGMENT_SIZE); /* above the 47-bit space, or no leaf */
         return NULL;
     }
     seg->cookie = (uintptr_t)seg ^ lx_secret;
@@ -50,7 +84,7 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
     struct segment *seg = os_map_aligned(map_size, alignment);
     if (seg == NULL)
         return NULL;
-    if ((((uintptr_t)seg + map_size) >> LX_SEGMENT_SHIFT) >= LX_SEGMAP_COUNT) {
+    if (!segmap_reserve((uintptr_t)seg, map_size)) {
         (void)os_unmap(seg, map_size);
         return NULL;
     }
@@ -80,7 +114,7 @@ struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
     if (new_size == old_size)
         return seg;
     uintptr_t base = (uintptr_t)seg;
-    if ((base + new_size) >> LX_SEGMENT_SHIFT >= LX_SEGMAP_COUNT)
+    if (new_size > old_size && !segmap_reserve(base, new_size))
         return NULL;
     if (new_size < old_size) {
         /* Clear the entries of chunks no longer covered first, then shrink. */
@@ -102,7 +136,7 @@ struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
     void *target = os_map_aligned(new_size, LX_SEGMENT_SIZE);
     if (target == NULL)
         return NULL;
-    if ((((uintptr_t)target + new_size) >> LX_SEGMENT_SHIFT) >= LX_SEGMAP_COUNT) {
+    if (!segmap_reserve((uintptr_t)target, new_size)) {
         (void)os_unmap(target, new_size);
         return NULL;
     }
@@ -126,7 +160,7 @@ struct segment *segment_huge_containing(const void *p)
 {
     uintptr_t chunk = (uintptr_t)p >> LX_SEGMENT_SHIFT;
     while (chunk < LX_SEGMAP_COUNT) {
-        unsigned v = atomic_load_explicit(&lx_segmap[chunk], memory_order_relaxed);
+        unsigned v = segmap_get(chunk << LX_SEGMENT_SHIFT);
         if (v == SEGMAP_HUGE)
             return (struct segment *)(chunk << LX_SEGMENT_SHIFT);
         if (v != SEGMAP_HUGE_TAIL || chunk == 0)

@@ -21,9 +21,9 @@ enum {
     SEGMAP_HUGE_TAIL = 3, /* inside a huge mapping, past its first chunk */
 };
 
-/* In .bss: zero pages until a segment is mapped in their range, and a link-time
- * address the fast path reaches without loading a pointer. */
-extern _Atomic uint8_t lx_segmap[LX_SEGMAP_COUNT];
+/* The top table is in .bss, at a link-time address the fast path reaches without
+ * loading a pointer; a NULL entry means no segment was ever in that 64 GiB. */
+extern _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
 extern uintptr_t lx_secret;
 
 LX_INLINE unsigned segmap_get(uintptr_t addr)
@@ -31,7 +31,11 @@ LX_INLINE unsigned segmap_get(uintptr_t addr)
     uintptr_t chunk = addr >> LX_SEGMENT_SHIFT;
     if (LX_UNLIKELY(chunk >= LX_SEGMAP_COUNT))
         return SEGMAP_NONE;
-    return atomic_load_explicit(&lx_segmap[chunk], memory_order_relaxed);
+    _Atomic uint8_t *leaf =
+        atomic_load_explicit(&lx_segmap_top[chunk >> LX_SEGMAP_LEAF_SHIFT], memory_order_acquire);
+    if (LX_UNLIKELY(leaf == NULL))
+        return SEGMAP_NONE;
+    return atomic_load_explicit(&leaf[chunk & (LX_SEGMAP_LEAF_COUNT - 1)], memory_order_relaxed);
 }
 
 LX_INLINE struct segment *segment_of(const void *p)
