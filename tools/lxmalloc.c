@@ -92,7 +92,7 @@ static void print_run_usage(FILE *out)
             "  -h, --help        show this help and exit\n"
             "\n"
             "Without --lib the library is searched for next to this command's executable,\n"
-            "then in " LX_DEFAULT_LIBDIR ".\n"
+            "then in " LX_DEFAULT_LIBDIR ", then in ../lib beside the executable's directory.\n"
             "\n"
             "Exit status: PROG's status; 128+N if PROG was killed by signal N; 127 if\n"
             "PROG could not be started; 2 on a usage error or if the library is missing.\n");
@@ -179,27 +179,34 @@ static char *find_library(const char *lib_opt, bool verbose)
             return NULL;
         }
     } else {
+        /*
+         * 1. next to the executable (the build directory holds both);
+         * 2. the library directory of the prefix the command was built for;
+         * 3. ../lib beside the executable's directory: an installed tree that
+         *    was moved, or installed with another PREFIX than it was built with.
+         */
         char *dir = self_dir();
-        if (dir != NULL) {
-            char *p = join_path(dir, LIB_NAME);
-            free(dir);
-            if (is_regular_file(p))
-                candidate = p;
-            else
-                free(p);
+        char *places[3] = {NULL, NULL, NULL};
+        places[0] = dir != NULL ? join_path(dir, LIB_NAME) : NULL;
+        places[1] = join_path(LX_DEFAULT_LIBDIR, LIB_NAME);
+        places[2] = dir != NULL ? join_path(dir, "../lib/" LIB_NAME) : NULL;
+        free(dir);
+        for (size_t i = 0; i < 3; i++) {
+            if (candidate == NULL && places[i] != NULL && is_regular_file(places[i])) {
+                candidate = places[i];
+                places[i] = NULL;
+            }
         }
         if (candidate == NULL) {
-            char *p = join_path(LX_DEFAULT_LIBDIR, LIB_NAME);
-            if (is_regular_file(p))
-                candidate = p;
-            else
-                free(p);
+            msg("cannot find " LIB_NAME " (looked for %s, %s and %s); build it with 'make' "
+                "or give its path with --lib PATH",
+                places[0] != NULL ? places[0] : "it next to this command", places[1],
+                places[2] != NULL ? places[2] : "../lib");
         }
-        if (candidate == NULL) {
-            msg("cannot find " LIB_NAME ": it is neither next to this command nor in "
-                LX_DEFAULT_LIBDIR "; build it with 'make' or give its path with --lib PATH");
+        for (size_t i = 0; i < 3; i++)
+            free(places[i]);
+        if (candidate == NULL)
             return NULL;
-        }
         /* Make it absolute so programs that change directory still find it. */
         char *abs = realpath(candidate, NULL);
         if (abs != NULL) {
