@@ -467,8 +467,9 @@ static void print_summary(char *text, pid_t child, const char *argv0, int status
         else
             fprintf(stderr,
                     "  no statistics from this process: lxmalloc was not loaded into it "
-                    "(a statically\n  linked or set-user-ID program ignores LD_PRELOAD), "
-                    "or it ended without running\n  its exit handlers (_exit)\n");
+                    "(statically\n  linked and set-user-ID programs ignore LD_PRELOAD), "
+                    "it never allocated, or it\n  ended without running its exit handlers "
+                    "(_exit)\n");
         fprintf(stderr, "  peak RSS         %s\n", fmt_bytes(a, rss));
     }
     if (n_others > 0) {
