@@ -156,8 +156,8 @@ static char *self_dir(void)
 }
 
 /*
- * Resolve the library to preload: --lib if given, else next to the executable,
- * else in LX_DEFAULT_LIBDIR. Returns an absolute, malloc'd path, or NULL after
+ * Resolve the library to preload: --lib if given, else the first of the places
+ * listed below that has it. Returns an absolute, malloc'd path, or NULL after
  * printing why.
  */
 static char *find_library(const char *lib_opt, bool verbose)
