@@ -1,5 +1,6 @@
 # Test programs, included by the top Makefile (`make test-bins`, `make test`).
 # Every binary goes to $(BUILD)/tests/<dir>/<name>; tests/run.sh runs them.
+# A binary depends on the library files it links, so it is relinked when they change.
 #
 #   tests/api/*.c, tests/threads/*.c, tests/fork/*.c  standard names, run with
 #                                        LD_PRELOAD=liblxmalloc.so
@@ -11,13 +12,21 @@
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
 
 LXT_DIR      := $(BUILD)/tests
-LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread
-LXT_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -pthread
+# The compiler must not elide or fold allocation calls (clang drops a malloc whose
+# result is only compared with NULL): every call has to reach the allocator.
+LXT_NOBUILTIN := $(foreach f,malloc calloc realloc reallocarray free aligned_alloc \
+                   posix_memalign memalign valloc pvalloc,-fno-builtin-$(f))
+LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread \
+                $(LXT_NOBUILTIN)
+LXT_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -pthread $(LXT_NOBUILTIN)
+# Valgrind 3.19 cannot read clang's DWARF 5 line tables: the valgrind flavour drops
+# debug information when the compiler is clang (function names remain).
+LXT_VG_LDFLAGS := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Xlinker --strip-debug)
 LXT_UBSAN    := -fsanitize=undefined -fno-sanitize-recover=all
 # When the library itself is sanitized, everything linking its archives needs the runtime.
 LXT_SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all)
 LXT_LIBS     := -lpthread -ldl
-LXT_HDRS     := tests/lib/lxt.h include/lxmalloc.h
+LXT_HDRS     := tests/lib/lxt.h include/lxmalloc.h tests/tests.mk
 
 LXT_API_SRCS    := $(wildcard tests/api/*.c)
 LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
@@ -44,7 +53,7 @@ $(LXT_STD_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS)
 
 $(LXT_LX_BINS): $(LXT_DIR)/%_lx: tests/%.c $(LXT_HDRS) $(API_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LXT_CFLAGS) -DLXT_LX_API $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+	$(CC) $(LXT_CFLAGS) -DLXT_LX_API $(LXT_SAN) $(LXT_VG_LDFLAGS) -o $@ $< $(API_LIB) $(LXT_LIBS)
 
 $(LXT_UBSAN_BINS): $(LXT_DIR)/%_ubsan: tests/%.c $(LXT_HDRS) $(API_LIB)
 	@mkdir -p $(@D)
@@ -54,11 +63,11 @@ $(LXT_STATIC_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) $(LXT_SAN) -o $@ $< $(STATIC) $(LXT_LIBS)
 
-$(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS)
+$(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS) tests/tests.mk
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -Isrc -Iinclude $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
 
-$(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h
+$(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h tests/tests.mk
 	@mkdir -p $(@D)
 	$(CXX) $(LXT_CXXFLAGS) -o $@ $< $(LXT_LIBS)
 

@@ -90,15 +90,28 @@ static void invalid(void)
         CHECK(rc == ENOMEM, "posix_memalign(%zu, %zu) returned %d, expected ENOMEM (%d)",
               huge[i][0], huge[i][1], rc, ENOMEM);
     }
-    /* aligned_alloc with a non-power-of-two alignment: NULL + EINVAL, or a usable block. */
-    const size_t odd[] = {3, 24, 100};
+    /* A non-power-of-two alignment: aligned_alloc fails with EINVAL (C11, glibc 2.38;
+     * older glibc returns a block); memalign either fails with EINVAL or, as glibc
+     * does, rounds the alignment up to the next power of two. */
+    const size_t odd[] = {3, 24, 100, 4095};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-        errno = 0;
-        void *p = T_aligned_alloc(lxt_opaque(odd[i]), 64);
-        if (p == NULL) {
-            CHECK(errno == EINVAL, "aligned_alloc(%zu, 64) = NULL with errno %d, expected EINVAL",
-                  odd[i], errno);
-        } else {
+        size_t up = 1;
+        while (up < odd[i])
+            up *= 2;
+        for (int f = 0; f < 2; f++) {
+            const char *fn = f ? "memalign" : "aligned_alloc";
+            errno = 0;
+            void *p = f ? T_memalign(lxt_opaque(odd[i]), 64)
+                        : T_aligned_alloc(lxt_opaque(odd[i]), 64);
+            if (p == NULL) {
+                CHECK(errno == EINVAL, "%s(%zu, 64) = NULL with errno %d, expected EINVAL", fn,
+                      odd[i], errno);
+                continue;
+            }
+            CHECK(f == 1 || lxt_system_mode(), "%s(%zu, 64) = %p, expected NULL with EINVAL", fn,
+                  odd[i], p);
+            CHECK(f == 0 || lxt_aligned(p, up), "memalign(%zu, 64) = %p, not aligned to %zu", odd[i],
+                  p, up);
             memset(p, 1, 64);
             T_free(p);
         }
@@ -142,8 +155,10 @@ int main(void)
 {
     lxt_require_lxmalloc();
     sweep();
+    lxt_heap_check("after the alignment sweep");
     invalid();
     pages();
+    lxt_heap_check("after valloc/pvalloc");
     /* The heap still works after all of the above. */
     for (int i = 0; i < 1000; i++)
         keep(T_malloc((size_t)i * 7 + 1), 16, (size_t)i * 7 + 1, "malloc");

@@ -97,6 +97,7 @@ int main(void)
           T_malloc_usable_size(NULL));
 
     zero_size();
+    lxt_heap_check("after malloc(0) blocks");
 
     for (size_t n = 1; n <= 4096; n++) {
         unsigned char *p = T_malloc(n);
@@ -108,6 +109,8 @@ int main(void)
         T_free(p);
     }
 
+    lxt_heap_check("after small blocks");
     live_blocks();
+    lxt_heap_check("after freeing all live blocks");
     return 0;
 }

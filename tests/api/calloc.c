@@ -93,5 +93,6 @@ int main(void)
     }
     for (int i = 0; i < 4096; i++)
         T_free(live[i]);
+    lxt_heap_check("after the calloc rounds");
     return 0;
 }

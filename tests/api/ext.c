@@ -28,10 +28,15 @@ static void opts(void)
         int rc = T_mallopt(ok[i].param, ok[i].value);
         CHECK(rc == 1, "mallopt(%s, %d) returned %d, expected 1", ok[i].name, ok[i].value, rc);
     }
-    /* glibc accepts unknown parameters; lxmalloc rejects them as documented. */
+    /* glibc accepts unknown parameters; lxmalloc rejects them, and negative values,
+     * as documented. */
     if (!lxt_system_mode()) {
         int rc = T_mallopt(12345, 1);
         CHECK(rc == 0, "mallopt(12345, 1) returned %d, expected 0 for an unknown parameter", rc);
+        rc = T_mallopt(M_MMAP_THRESHOLD, -1);
+        CHECK(rc == 0, "mallopt(M_MMAP_THRESHOLD, -1) returned %d, expected 0", rc);
+        rc = T_mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+        CHECK(rc == 1, "mallopt(M_MMAP_THRESHOLD, 256 KiB) returned %d after a rejected call", rc);
     }
     void *p = T_malloc(1000);
     CHECK(p != NULL, "malloc after mallopt returned NULL");
@@ -122,6 +127,33 @@ static size_t capture_stderr(void (*fn)(void), char *buf, size_t cap)
     return n;
 }
 
+/* M_PERTURB: new blocks (not calloc's) read as the complement of the byte (glibc
+ * skips this for blocks from its thread cache, so only calloc is checked there). */
+static void perturb(void)
+{
+    CHECK(T_mallopt(M_PERTURB, 0xa5) == 1, "mallopt(M_PERTURB, 0xa5) did not return 1");
+    const size_t sizes[] = {1, 24, 100, 1000, 5000, 40000, 200000, 3 * LXT_MIB};
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            size_t n = sizes[i];
+            unsigned char *p = T_malloc(n);
+            CHECK(p != NULL, "malloc(%zu) returned NULL", n);
+            for (size_t k = 0; k < n && !lxt_system_mode(); k += (k < 64 ? 1 : 97))
+                CHECK(p[k] == 0x5a, "with M_PERTURB 0xa5, malloc(%zu) byte %zu is 0x%02x, "
+                      "expected 0x5a", n, k, p[k]);
+            T_free(p);
+            p = T_calloc(1, n);
+            CHECK(p != NULL, "calloc(1, %zu) returned NULL", n);
+            for (size_t k = 0; k < n; k++)
+                CHECK(p[k] == 0, "with M_PERTURB 0xa5, calloc(1, %zu) byte %zu is 0x%02x", n, k,
+                      p[k]);
+            memset(p, 0x33, n);
+            T_free(p);
+        }
+    }
+    CHECK(T_mallopt(M_PERTURB, 0) == 1, "mallopt(M_PERTURB, 0) did not return 1");
+}
+
 static void call_malloc_stats(void) { T_malloc_stats(); }
 
 static void stats_trim_info(void)
@@ -150,6 +182,16 @@ static void stats_trim_info(void)
     CHECK(strncmp(buf, "<malloc", 7) == 0, "malloc_info output starts with \"%.20s\", expected <malloc",
           buf);
     CHECK(strstr(buf, "</malloc>") != NULL, "malloc_info output has no closing </malloc>");
+    if (!lxt_system_mode()) {
+        /* Documented: options other than 0 fail with -1 and EINVAL (glibc returns EINVAL). */
+        f = tmpfile();
+        CHECK(f != NULL, "tmpfile failed");
+        errno = 0;
+        rc = T_malloc_info(1, f);
+        CHECK(rc == -1 && errno == EINVAL, "malloc_info(1, f) = %d errno %d, expected -1 / EINVAL",
+              rc, errno);
+        fclose(f);
+    }
 }
 
 typedef void (*free_sized_fn)(void *, size_t);
@@ -193,6 +235,7 @@ int main(void)
 {
     lxt_require_lxmalloc();
     opts();
+    perturb();
     info();
     stats_trim_info();
     sized();

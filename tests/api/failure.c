@@ -95,5 +95,6 @@ int main(void)
         T_free(q);
     }
     still_works(&r);
+    lxt_heap_check("after the failed allocations");
     return 0;
 }

@@ -145,8 +145,11 @@ int main(void)
 {
     lxt_require_lxmalloc();
     pairs();
+    lxt_heap_check("after realloc between size pairs");
     chain();
+    lxt_heap_check("after the realloc chain");
     null_and_zero();
     array();
+    lxt_heap_check("after reallocarray");
     return 0;
 }

@@ -1,15 +1,18 @@
 /*
  * Running out of address space: in a forked child limited with RLIMIT_AS to about
- * 1 GiB above its current size, allocating 1 MiB blocks (each written) eventually
- * fails with NULL and errno ENOMEM; after freeing everything, the same amount can be
- * allocated again and small allocations work.
+ * 1 GiB above its current size, allocating 1 MiB blocks eventually fails with NULL
+ * and errno ENOMEM; after freeing everything the same amount can be allocated
+ * again. The same is done with huge (3 MiB) and small (32 KiB) blocks, and each
+ * round must leave the memory reusable by the next one (1 MiB blocks at the end).
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "lxt.h"
 
-#define MAXBLK 8192
+#define MAXBLK 65536
+
+static void *blk[MAXBLK];
 
 static size_t vm_size(void)
 {
@@ -25,47 +28,52 @@ static size_t vm_size(void)
     return kb * 1024;
 }
 
-static size_t fill_until_failure(void **blk, const char *round)
+/* Allocate blocks of n bytes until malloc fails; return how many succeeded. */
+static size_t fill_until_failure(size_t n, const char *round)
 {
-    size_t n = 0;
+    size_t k = 0;
     for (;;) {
-        CHECK(n < MAXBLK, "%s: %d MiB allocated under a ~1 GiB RLIMIT_AS without failing",
-              round, MAXBLK);
+        CHECK(k < MAXBLK, "%s: %d blocks of %zu bytes allocated under a ~1 GiB RLIMIT_AS "
+              "without failing", round, MAXBLK, n);
         errno = 0;
-        void *p = T_malloc(LXT_MIB);
+        unsigned char *p = T_malloc(n);
         if (p == NULL) {
-            CHECK(errno == ENOMEM, "%s: malloc(1 MiB) failed with errno %d, expected ENOMEM",
-                  round, errno);
-            return n;
+            CHECK(errno == ENOMEM, "%s: malloc(%zu) failed with errno %d, expected ENOMEM",
+                  round, n, errno);
+            lxt_note("%s: %zu blocks of %zu bytes (%zu MiB)", round, k, n, k * n / LXT_MIB);
+            CHECK(k * n >= 256 * LXT_MIB,
+                  "%s: only %zu MiB could be allocated with ~1 GiB of address space", round,
+                  k * n / LXT_MIB);
+            return k;
         }
-        memset(p, (int)(n & 0xff), 4096);
-        ((unsigned char *)p)[LXT_MIB - 1] = (unsigned char)n;
-        blk[n++] = p;
+        /* Touch one byte per block only: the limit is on address space, not memory. */
+        p[0] = (unsigned char)k;
+        p[n - 1] = (unsigned char)(k >> 8);
+        blk[k++] = p;
     }
 }
 
-static void free_all(void **blk, size_t n)
+static void free_all(size_t k, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < k; i++) {
         unsigned char *p = blk[i];
-        CHECK(p[0] == (unsigned char)i && p[LXT_MIB - 1] == (unsigned char)i,
-              "block %zu corrupted", i);
+        CHECK(p[0] == (unsigned char)i && p[n - 1] == (unsigned char)(i >> 8),
+              "block %zu of %zu bytes corrupted", i, n);
         T_free(p);
     }
 }
 
 static void child(void)
 {
-    static void *blk[MAXBLK];
     /* Initialise the allocator (and this thread's heap) before lowering the limit. */
     T_free(T_malloc(100));
     struct rlimit rl;
     rl.rlim_cur = rl.rlim_max = vm_size() + 1024 * LXT_MIB;
     CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS) failed: %s", strerror(errno));
+    lxt_note("RLIMIT_AS set to %zu MiB", (size_t)(rl.rlim_cur / LXT_MIB));
 
-    size_t first = fill_until_failure(blk, "first round");
-    CHECK(first >= 256, "only %zu MiB could be allocated with ~1 GiB of address space", first);
-    free_all(blk, first);
+    size_t first = fill_until_failure(LXT_MIB, "1 MiB blocks");
+    free_all(first, LXT_MIB);
 
     /* Small blocks work again once memory is back. */
     void *s[1000];
@@ -76,12 +84,23 @@ static void child(void)
     for (int i = 0; i < 1000; i++)
         T_free(s[i]);
 
-    size_t second = fill_until_failure(blk, "second round");
-    CHECK(second + first / 8 >= first,
-          "after freeing %zu MiB only %zu MiB could be allocated again", first, second);
-    free_all(blk, second);
+    size_t again = fill_until_failure(LXT_MIB, "1 MiB blocks again");
+    CHECK(again + first / 8 >= first,
+          "after freeing %zu MiB of blocks only %zu MiB could be allocated again", first, again);
+    free_all(again, LXT_MIB);
+
+    size_t k = fill_until_failure(3 * LXT_MIB, "3 MiB blocks");
+    free_all(k, 3 * LXT_MIB);
+    k = fill_until_failure(32 * LXT_KIB, "32 KiB blocks");
+    free_all(k, 32 * LXT_KIB);
+
+    size_t last = fill_until_failure(LXT_MIB, "1 MiB blocks at the end");
+    CHECK(last + first / 8 >= first,
+          "after the small and huge rounds only %zu MiB of 1 MiB blocks could be allocated "
+          "(%zu at first)", last, first);
+    free_all(last, LXT_MIB);
     void *p = T_malloc(LXT_MIB);
-    CHECK(p != NULL, "malloc(1 MiB) after the second round returned NULL");
+    CHECK(p != NULL, "malloc(1 MiB) after the last round returned NULL");
     T_free(p);
     _exit(0);
 }

@@ -74,6 +74,7 @@ int main(void)
         ring_put(ring, &pos, p, n);
     }
     ring_drain(ring);
+    lxt_heap_check("after the upward size sweep");
 
     /* Same sweep downwards, so blocks of every size class get freed and reused. */
     for (size_t n = 65536 + 1; n-- > 0;) {
@@ -102,5 +103,6 @@ int main(void)
             T_free(p);
         }
     }
+    lxt_heap_check("after the power-of-two sizes");
     return 0;
 }

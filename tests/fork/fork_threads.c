@@ -131,6 +131,8 @@ static void child(int k, struct blk **mine)
     for (int i = 0; i < NMAIN; i++)
         if (mine[i] != NULL)
             free_blk(mine[i], "main thread's pre-fork block in the child");
+    if (k % 20 == 0)
+        lxt_heap_check("in a forked child");
     _exit(0);
 }
 
@@ -191,5 +193,6 @@ int main(void)
         if (b != NULL)
             free_blk(b, "shared block at exit");
     }
+    lxt_heap_check("after 200 forks");
     return 0;
 }

@@ -92,6 +92,20 @@ lxt_fail(const char *file, int line, const char *fmt, ...)
             LXT_FAIL(__VA_ARGS__);                                                       \
     } while (0)
 
+/* An informational line on stderr, printed only with LXT_VERBOSE=1. */
+__attribute__((format(printf, 1, 2))) static inline void lxt_note(const char *fmt, ...)
+{
+    const char *v = getenv("LXT_VERBOSE");
+    if (v == NULL || v[0] != '1')
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", program_invocation_short_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 /* Keep the compiler from proving a pointer unused (and eliding malloc/free pairs). */
 static inline void lxt_escape(void *p) { __asm__ volatile("" : : "g"(p) : "memory"); }
 
@@ -132,6 +146,22 @@ static inline void lxt_require_lxmalloc(void)
 
 /* Look up an optional lx_ or standard function at run time. */
 static inline void *lxt_sym(const char *name) { return dlsym(RTLD_DEFAULT, name); }
+
+/* Run lxmalloc's consistency checker (lx_heap_check) and fail on any problem it
+ * reports; `when` names the checkpoint. Does nothing on the system malloc. */
+static inline void lxt_heap_check(const char *when)
+{
+#ifdef LXT_LX_API
+    size_t n = lx_heap_check();
+#else
+    if (lxt_system_mode())
+        return;
+    size_t (*check)(void) = (size_t(*)(void))lxt_sym("lx_heap_check");
+    CHECK(check != NULL, "lx_heap_check is not defined in the process");
+    size_t n = check();
+#endif
+    CHECK(n == 0, "lx_heap_check found %zu problem(s) %s (details above)", n, when);
+}
 
 /* splitmix64: small, deterministic, good enough for test workloads. */
 typedef struct {

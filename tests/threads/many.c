@@ -92,5 +92,6 @@ int main(void)
         CHECK_PATTERN(b->p, b->n, b->tag, "pooled block");
         T_free(b->p);
     }
+    lxt_heap_check("after 2,000 threads");
     return 0;
 }

@@ -177,6 +177,8 @@ int main(void)
         per_producer = 4000;
     run(producer, consumer);
     CHECK(Q.count == 0, "%zu blocks left in the queue", Q.count);
+    lxt_heap_check("after the queue phase");
     run(spsc_producer, spsc_consumer);
+    lxt_heap_check("after the ring phase");
     return 0;
 }

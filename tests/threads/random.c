@@ -91,5 +91,6 @@ int main(void)
         CHECK(pthread_create(&t[i], NULL, worker, (void *)i) == 0, "pthread_create failed");
     for (int i = 0; i < NTHREADS; i++)
         CHECK(pthread_join(t[i], NULL) == 0, "pthread_join failed");
+    lxt_heap_check("after the threads exited");
     return 0;
 }
