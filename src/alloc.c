@@ -74,7 +74,7 @@ static struct block_info block_lookup(void *p)
         }
     } else if (m == SEGMAP_HUGE || m == SEGMAP_HUGE_TAIL) {
         struct segment *seg = segment_huge_containing(p);
-        if (seg == NULL || !segment_valid(seg)) {
+        if (seg == NULL || !segment_valid(seg) || seg->huge_cached) {
             bi.problem = "double free or invalid pointer (memory not allocated)";
             return bi;
         }
@@ -146,8 +146,7 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
         if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size)
             return large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
     }
-    *fresh = true;
-    return huge_alloc(size, alignment);
+    return huge_alloc(size, alignment, fresh);
 }
 
 static void perturb_alloc(void *p, size_t size)
@@ -421,6 +420,8 @@ LX_EXPORT size_t lx_malloc_usable_size(void *p)
 LX_EXPORT int lx_mallopt(int param, int value)
 {
     lx_process_init();
+    if (param <= -1000) /* lxmalloc's own parameters come from the environment only */
+        return 0;
     return options_mallopt(param, value);
 }
 
@@ -429,7 +430,9 @@ LX_EXPORT int lx_malloc_trim(size_t pad)
     (void)pad; /* every free byte goes back; there is no top chunk to pad */
     lx_process_init();
     heaps_collect(lx_tls_heap);
-    return arenas_trim() > 0 ? 1 : 0;
+    size_t released = huge_cache_expire(true);
+    released += arenas_trim();
+    return released > 0 ? 1 : 0;
 }
 
 LX_EXPORT void lx_malloc_stats(void)

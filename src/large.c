@@ -6,10 +6,22 @@
  * segment-aligned mapping whose first page is its header (struct segment); the
  * block starts at huge_offset (a page, or the requested alignment), so the
  * header never sits right before user data on the same page.
+ *
+ * Freed huge blocks go to a small cache (LX_HUGE_CACHE_SLOTS mappings, at most
+ * lx_opt.huge_cache bytes) and are reused by the next huge request: the best fit,
+ * else the largest, resized with mremap (which keeps its resident pages), so a
+ * loop that allocates and frees multi-MiB blocks neither maps nor faults its
+ * pages again each time.
+ * Cached mappings older than the purge delay are unmapped on the next huge
+ * operation or malloc_trim. A cached header has huge_cached set, so a second
+ * free of its block is still recognised as a double free.
  */
 #include "large.h"
 
 #include "config.h"
+#include "lock.h"
+#include "options.h"
+#include "os.h"
 #include "pages.h"
 #include "segment.h"
 #include "stats.h"
@@ -40,24 +52,150 @@ void large_free(struct page *pg)
     arena_free_run(pg);
 }
 
-void *huge_alloc(size_t size, size_t alignment)
+static struct {
+    lx_lock_t lock;
+    struct segment *slot[LX_HUGE_CACHE_SLOTS];
+    uint64_t freed_ns[LX_HUGE_CACHE_SLOTS];
+    size_t bytes; /* mapped bytes of the cached blocks */
+} huge_cache;
+
+/* Take the smallest cached mapping of at least `map_size` bytes, else the largest
+ * one (the caller resizes it: mremap keeps the resident pages, so only the
+ * difference is mapped and faulted anew). */
+static struct segment *huge_cache_take(size_t map_size)
+{
+    if (huge_cache.bytes == 0)
+        return NULL;
+    lx_lock(&huge_cache.lock);
+    int best = -1;
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+        struct segment *c = huge_cache.slot[i];
+        if (c == NULL)
+            continue;
+        if (best < 0) {
+            best = i;
+            continue;
+        }
+        size_t have = huge_cache.slot[best]->huge_map_size, size = c->huge_map_size;
+        bool fits = size >= map_size, best_fits = have >= map_size;
+        if ((fits && (!best_fits || size < have)) || (!fits && !best_fits && size > have))
+            best = i;
+    }
+    struct segment *seg = NULL;
+    if (best >= 0) {
+        seg = huge_cache.slot[best];
+        huge_cache.slot[best] = NULL;
+        huge_cache.bytes -= seg->huge_map_size;
+        seg->huge_cached = 0;
+    }
+    lx_unlock(&huge_cache.lock);
+    return seg;
+}
+
+size_t huge_cache_expire(bool all)
+{
+    if (huge_cache.bytes == 0)
+        return 0;
+    struct segment *drop[LX_HUGE_CACHE_SLOTS];
+    int n = 0;
+    uint64_t now = os_now_ns();
+    uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
+    lx_lock(&huge_cache.lock);
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+        struct segment *c = huge_cache.slot[i];
+        if (c != NULL && (all || huge_cache.freed_ns[i] + delay <= now)) {
+            huge_cache.slot[i] = NULL;
+            huge_cache.bytes -= c->huge_map_size;
+            drop[n++] = c;
+        }
+    }
+    lx_unlock(&huge_cache.lock);
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        bytes += drop[i]->huge_map_size;
+        segment_destroy_huge(drop[i]);
+    }
+    return bytes;
+}
+
+void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
 {
     size_t offset = alignment > LX_HUGE_HEADER ? alignment : LX_HUGE_HEADER;
     if (size > SIZE_MAX / 2 - offset - LX_SEGMENT_SIZE)
         return NULL;
     size_t map_size = (offset + size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
-    size_t map_align = alignment > LX_SEGMENT_SIZE ? alignment : LX_SEGMENT_SIZE;
-    struct segment *seg = segment_create_huge(map_size, map_align);
-    if (seg == NULL)
-        return NULL;
+    (void)huge_cache_expire(false);
+    struct segment *seg = NULL;
+    if (alignment <= LX_SEGMENT_SIZE)
+        seg = huge_cache_take(map_size);
+    if (seg != NULL && (seg->huge_map_size < map_size || seg->huge_map_size / 2 > map_size)) {
+        struct segment *resized = segment_resize_huge(seg, map_size);
+        if (resized == NULL) {
+            segment_destroy_huge(seg);
+            seg = NULL;
+        } else {
+            seg = resized;
+        }
+    }
+    *zeroed = seg == NULL;
+    if (seg == NULL) {
+        size_t map_align = alignment > LX_SEGMENT_SIZE ? alignment : LX_SEGMENT_SIZE;
+        seg = segment_create_huge(map_size, map_align);
+        if (seg == NULL) {
+            /* Cached mappings hold memory the kernel may need: drop them and retry. */
+            if (huge_cache_expire(true) == 0)
+                return NULL;
+            seg = segment_create_huge(map_size, map_align);
+            if (seg == NULL)
+                return NULL;
+        }
+    }
     seg->huge_offset = offset;
-    stats_huge((int64_t)huge_usable(seg), (int64_t)map_size, 1);
+    stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 1);
     return (uint8_t *)seg + offset;
 }
 
 void huge_free(struct segment *seg)
 {
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 0);
+    size_t limit = atomic_load_explicit(&lx_opt.huge_cache, memory_order_relaxed);
+    size_t size = seg->huge_map_size;
+    if (size <= limit) {
+        struct segment *evict = NULL;
+        uint64_t now = os_now_ns();
+        lx_lock(&huge_cache.lock);
+        int free_slot = -1, oldest = -1;
+        for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+            if (huge_cache.slot[i] == NULL) {
+                if (free_slot < 0)
+                    free_slot = i;
+            } else if (oldest < 0 || huge_cache.freed_ns[i] < huge_cache.freed_ns[oldest]) {
+                oldest = i;
+            }
+        }
+        /* Make room by dropping the oldest entry, once; a block that still does not
+         * fit is unmapped. */
+        if ((free_slot < 0 || huge_cache.bytes + size > limit) && oldest >= 0) {
+            evict = huge_cache.slot[oldest];
+            huge_cache.slot[oldest] = NULL;
+            huge_cache.bytes -= evict->huge_map_size;
+            if (free_slot < 0)
+                free_slot = oldest;
+        }
+        bool cached = false;
+        if (free_slot >= 0 && huge_cache.bytes + size <= limit) {
+            seg->huge_cached = 1;
+            huge_cache.slot[free_slot] = seg;
+            huge_cache.freed_ns[free_slot] = now;
+            huge_cache.bytes += size;
+            cached = true;
+        }
+        lx_unlock(&huge_cache.lock);
+        if (evict != NULL)
+            segment_destroy_huge(evict);
+        if (cached)
+            return;
+    }
     segment_destroy_huge(seg);
 }
 

@@ -16,9 +16,14 @@
 void *large_alloc(struct arena *a, size_t size, size_t alignment) LX_WUR;
 void large_free(struct page *pg);
 
-/* Fresh mapping: the block reads as zero. NULL if the kernel refuses. */
-void *huge_alloc(size_t size, size_t alignment) LX_WUR;
+/* A huge block: a recently freed mapping that fits (then *zeroed is false), or a
+ * fresh one, which reads as zero. NULL if the kernel refuses. */
+void *huge_alloc(size_t size, size_t alignment, bool *zeroed) LX_WUR;
+/* Keep the mapping in the cache of freed huge blocks, or unmap it. */
 void huge_free(struct segment *seg);
+/* Unmap cached huge blocks older than the purge delay (all of them with `all`);
+ * returns the bytes unmapped. */
+size_t huge_cache_expire(bool all);
 /* Resize in place or move with mremap; NULL leaves the block as it was. */
 void *huge_realloc(struct segment *seg, size_t size) LX_WUR;
 

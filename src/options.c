@@ -20,11 +20,21 @@ struct lx_options lx_opt = {
     .arena_max = 0,
     .perturb = 0,
     .check_action = LX_CHECK_ACTION_DEFAULT,
+    .purge_delay_ns = (uint64_t)LX_PURGE_DELAY_MS_DEFAULT * 1000000u,
+    .huge_cache = LX_HUGE_CACHE_DEFAULT,
+    .thp = 0,
     .stats_at_exit = 0,
     .stats_file = {0},
 };
 
 _Atomic unsigned char lx_hooks_active;
+
+/* Parameters of our own, set only from the environment (outside glibc's range). */
+enum {
+    LX_P_PURGE_DELAY = -1001, /* milliseconds */
+    LX_P_HUGE_CACHE = -1002,  /* bytes */
+    LX_P_THP = -1003,         /* 0 or 1 */
+};
 
 /* glibc's mallopt parameter numbers (<malloc.h>). */
 enum {
@@ -118,6 +128,9 @@ static const struct env_option env_options[] = {
     {"MALLOC_PERTURB_", LX_M_PERTURB},
     {"LXMALLOC_CHECK", LX_M_CHECK_ACTION},
     {"MALLOC_CHECK_", LX_M_CHECK_ACTION},
+    {"LXMALLOC_PURGE_DELAY", LX_P_PURGE_DELAY},
+    {"LXMALLOC_HUGE_CACHE", LX_P_HUGE_CACHE},
+    {"LXMALLOC_THP", LX_P_THP},
 };
 
 void options_init(void)
@@ -183,6 +196,19 @@ int options_mallopt(int param, int value)
         return 1;
     case LX_M_CHECK_ACTION:
         atomic_store(&lx_opt.check_action, value & 3);
+        return 1;
+    case LX_P_PURGE_DELAY:
+        if (value < 0)
+            return 0;
+        atomic_store(&lx_opt.purge_delay_ns, (uint64_t)value * 1000000u);
+        return 1;
+    case LX_P_HUGE_CACHE:
+        if (value < 0)
+            return 0;
+        atomic_store(&lx_opt.huge_cache, (size_t)value);
+        return 1;
+    case LX_P_THP:
+        lx_opt.thp = value != 0;
         return 1;
     case LX_M_MXFAST:
     case LX_M_TOP_PAD:

@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler.h"
 
@@ -17,6 +18,9 @@ struct lx_options {
     _Atomic unsigned arena_max;     /* 0: one arena per CPU of the affinity mask */
     _Atomic int perturb;            /* 0 off, else the byte used as M_PERTURB does */
     _Atomic int check_action;       /* M_CHECK_ACTION: bit 0 report, bit 1 abort */
+    _Atomic uint64_t purge_delay_ns; /* free runs older than this are given back */
+    _Atomic size_t huge_cache;      /* bytes of freed huge blocks kept mapped */
+    int thp;                        /* 1: ask for transparent huge pages on segments */
     int stats_at_exit;              /* LXMALLOC_STATS=1 */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
 };

@@ -14,6 +14,18 @@
  * is on free_lists[order]; every other page of a free block has RUN_NONE.
  * Everything here runs under the arena's lock; the lock order is global lock ->
  * arenas by index.
+ *
+ * Purging. A freed run is "dirty": its pages are still resident. Dirty free
+ * blocks also sit on the arena's dirty list, oldest first. On every run
+ * allocation and free the arena gives dirty blocks back to the kernel with
+ * madvise(MADV_DONTNEED), oldest first, while
+ *   - the oldest has been free longer than the purge delay (time), or
+ *   - dirty pages exceed a quarter of the pages in use plus a small slack (ratio).
+ * The time rule keeps runs that are reused at once (no madvise storm in a churn
+ * loop); the ratio rule returns memory as soon as a program frees most of what it
+ * had, so an idle thread's burst goes back without any later call or background
+ * thread. A merged block is dirty if any part was, so dirty_pages is an upper
+ * bound; madvise on pages that are not resident costs little.
  */
 #include "pages.h"
 
@@ -48,7 +60,37 @@ struct arena *arena_pick(void)
     return &lx_arenas[i % arena_count()];
 }
 
-static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigned order)
+static void dirty_append(struct arena *a, struct page *pg)
+{
+    pg->dirty = 1;
+    pg->freed_ns = a->clock_ns;
+    pg->dirty_next = NULL;
+    pg->dirty_prev = a->dirty_tail;
+    if (a->dirty_tail != NULL)
+        a->dirty_tail->dirty_next = pg;
+    else
+        a->dirty_head = pg;
+    a->dirty_tail = pg;
+    a->dirty_pages += pg->run_pages;
+}
+
+static void dirty_unlink(struct arena *a, struct page *pg)
+{
+    if (pg->dirty_prev != NULL)
+        pg->dirty_prev->dirty_next = pg->dirty_next;
+    else
+        a->dirty_head = pg->dirty_next;
+    if (pg->dirty_next != NULL)
+        pg->dirty_next->dirty_prev = pg->dirty_prev;
+    else
+        a->dirty_tail = pg->dirty_prev;
+    pg->dirty_next = pg->dirty_prev = NULL;
+    pg->dirty = 0;
+    a->dirty_pages -= pg->run_pages;
+}
+
+static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigned order,
+                       bool dirty)
 {
     struct page *pg = &seg->pages[idx];
     pg->kind = RUN_FREE;
@@ -60,11 +102,18 @@ static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigne
         pg->next->prev = pg;
     a->free_lists[order] = pg;
     a->nonempty |= 1u << order;
+    pg->dirty = 0;
+    if (dirty)
+        dirty_append(a, pg);
 }
 
-static void buddy_remove(struct arena *a, struct page *pg)
+/* Returns whether the block was dirty. */
+static bool buddy_remove(struct arena *a, struct page *pg)
 {
     unsigned order = pg->order;
+    bool dirty = pg->dirty != 0;
+    if (dirty)
+        dirty_unlink(a, pg);
     if (pg->prev != NULL)
         pg->prev->next = pg->next;
     else
@@ -75,6 +124,7 @@ static void buddy_remove(struct arena *a, struct page *pg)
         a->nonempty &= ~(1u << order);
     pg->kind = RUN_NONE;
     pg->next = pg->prev = NULL;
+    return dirty;
 }
 
 /* Largest order of an aligned block starting at `start` that ends by `end`. */
@@ -88,7 +138,8 @@ static unsigned buddy_order_at(size_t start, size_t end)
     return k;
 }
 
-static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, unsigned order)
+static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, unsigned order,
+                             bool dirty)
 {
     lx_assert_internal((idx & (((size_t)1 << order) - 1)) == 0);
     lx_assert_internal(idx >= LX_SEGMENT_META_PAGES && idx < LX_SEGMENT_PAGES);
@@ -99,22 +150,49 @@ static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, u
         struct page *b = &seg->pages[buddy];
         if (b->kind != RUN_FREE || b->order != order)
             break;
-        buddy_remove(a, b);
+        dirty |= buddy_remove(a, b);
         if (buddy < idx)
             idx = buddy;
         order++;
     }
-    buddy_push(a, seg, idx, order);
+    buddy_push(a, seg, idx, order, dirty);
 }
 
 /* Free [start, end) of a segment as maximal aligned blocks, merging with buddies. */
-static void buddy_free_range(struct arena *a, struct segment *seg, size_t start, size_t end)
+static void buddy_free_range(struct arena *a, struct segment *seg, size_t start, size_t end,
+                             bool dirty)
 {
     while (start < end) {
         unsigned k = buddy_order_at(start, end);
-        buddy_free_block(a, seg, start, k);
+        buddy_free_block(a, seg, start, k, dirty);
         start += (size_t)1 << k;
     }
+}
+
+/* Give dirty blocks back, oldest first, while the time or the ratio rule says so
+ * (every one of them with `all`). */
+static void arena_purge_locked(struct arena *a, bool all)
+{
+    if (a->dirty_head == NULL)
+        return;
+    uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
+    uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
+    struct page *pg;
+    while ((pg = a->dirty_head) != NULL) {
+        bool old = pg->freed_ns + delay <= a->clock_ns;
+        if (!all && !old && a->dirty_pages <= bound)
+            break;
+        dirty_unlink(a, pg);
+        struct segment *seg = page_segment(pg);
+        (void)os_discard(page_address(seg, pg), (size_t)pg->run_pages << LX_PAGE_SHIFT);
+        a->purged_pages += pg->run_pages;
+        a->purge_calls++;
+    }
+}
+
+static void arena_clock_locked(struct arena *a)
+{
+    a->clock_ns = a->dirty_head != NULL ? os_now_ns() : 0;
 }
 
 static bool arena_grow_locked(struct arena *a)
@@ -137,7 +215,7 @@ static bool arena_grow_locked(struct arena *a)
     a->segment_count++;
     a->empty_count++;
     a->used_pages += meta;
-    buddy_free_range(a, seg, meta, LX_SEGMENT_PAGES);
+    buddy_free_range(a, seg, meta, LX_SEGMENT_PAGES, false);
     return true;
 }
 
@@ -150,7 +228,7 @@ static void arena_release_segment_locked(struct arena *a, struct segment *seg)
         struct page *pg = &seg->pages[start];
         if (pg->kind != RUN_FREE || pg->order != k)
             lx_fatal("empty segment %p has a broken buddy block at page %zu", (void *)seg, start);
-        buddy_remove(a, pg);
+        (void)buddy_remove(a, pg);
         start += (size_t)1 << k;
     }
     if (seg->prev != NULL)
@@ -162,6 +240,7 @@ static void arena_release_segment_locked(struct arena *a, struct segment *seg)
     a->segment_count--;
     a->empty_count--;
     a->used_pages -= LX_SEGMENT_META_PAGES;
+    a->unmapped_segments++;
     segment_destroy(seg);
 }
 
@@ -179,25 +258,28 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
         }
         fit = a->nonempty & ~((1u << order) - 1u);
     }
+    arena_clock_locked(a);
     unsigned k = (unsigned)LX_CTZ(fit);
     struct page *pg = a->free_lists[k];
-    buddy_remove(a, pg);
+    bool dirty = buddy_remove(a, pg);
     struct segment *seg = page_segment(pg);
     size_t idx = page_idx(seg, pg);
     while (k > order) {
         k--;
-        buddy_push(a, seg, idx + ((size_t)1 << k), k);
+        buddy_push(a, seg, idx + ((size_t)1 << k), k, dirty);
     }
     if (npages < ((size_t)1 << order))
-        buddy_free_range(a, seg, idx + npages, idx + ((size_t)1 << order));
+        buddy_free_range(a, seg, idx + npages, idx + ((size_t)1 << order), dirty);
     if (seg->used_pages == LX_SEGMENT_META_PAGES)
         a->empty_count--;
     seg->used_pages += (uint32_t)npages;
     a->used_pages += npages;
     pg->kind = (uint8_t)kind;
     pg->run_pages = (uint16_t)npages;
+    pg->dirty = dirty;
     for (size_t i = 0; i < npages; i++)
         seg->head[idx + i] = (uint16_t)idx;
+    arena_purge_locked(a, false);
     lx_unlock(&a->lock);
     return pg;
 }
@@ -210,15 +292,17 @@ void arena_free_run(struct page *pg)
     size_t npages = pg->run_pages;
     lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE);
     lx_lock(&a->lock);
+    a->clock_ns = os_now_ns();
     seg->used_pages -= (uint32_t)npages;
     a->used_pages -= npages;
-    buddy_free_range(a, seg, idx, idx + npages);
+    buddy_free_range(a, seg, idx, idx + npages, true);
     if (seg->used_pages == LX_SEGMENT_META_PAGES) {
         a->empty_count++;
         size_t keep = atomic_load_explicit(&lx_opt.trim_threshold, memory_order_relaxed);
         if (a->empty_count * LX_SEGMENT_SIZE > keep)
             arena_release_segment_locked(a, seg);
     }
+    arena_purge_locked(a, false);
     lx_unlock(&a->lock);
 }
 
@@ -239,9 +323,24 @@ size_t arenas_trim(void)
             }
             seg = next;
         }
+        uint64_t before = a->purged_pages;
+        arena_purge_locked(a, true);
+        released += (size_t)(a->purged_pages - before) << LX_PAGE_SHIFT;
         lx_unlock(&a->lock);
     }
     return released;
+}
+
+void arenas_purge_expired(void)
+{
+    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+        struct arena *a = &lx_arenas[i];
+        if (a->dirty_head == NULL || !lx_trylock(&a->lock))
+            continue;
+        arena_clock_locked(a);
+        arena_purge_locked(a, false);
+        lx_unlock(&a->lock);
+    }
 }
 
 void arenas_lock_all(void)

@@ -21,8 +21,13 @@ struct arena {
     uint64_t segment_count;                    /* length of that list */
     uint64_t empty_count;                      /* segments with no run allocated */
     uint64_t used_pages;                       /* pages in allocated runs (metadata too) */
-    uint64_t large_live;                       /* large runs allocated, not yet freed */
-    uint64_t large_live_bytes;                 /* their usable bytes */
+    struct page *dirty_head;                   /* free blocks that may be resident, */
+    struct page *dirty_tail;                   /* oldest first */
+    uint64_t dirty_pages;                      /* pages in those blocks (an upper bound) */
+    uint64_t purged_pages;                     /* pages given back with madvise, ever */
+    uint64_t purge_calls;                      /* madvise calls made for that */
+    uint64_t unmapped_segments;                /* empty segments unmapped, ever */
+    uint64_t clock_ns;                         /* time of the current operation */
 } __attribute__((aligned(64)));
 
 extern struct arena lx_arenas[LX_ARENA_MAX];
@@ -42,8 +47,12 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
  * Takes the arena's lock. */
 void arena_free_run(struct page *pg);
 
-/* Unmap every empty segment of every arena; returns how many bytes went back. */
+/* Give back every dirty free page and unmap every empty segment of every arena;
+ * returns how many bytes went back. */
 size_t arenas_trim(void);
+
+/* Age-based purging, for callers with no arena operation at hand. */
+void arenas_purge_expired(void);
 
 /* fork: lock every arena (prepare), unlock (parent), reset (child). */
 void arenas_lock_all(void);

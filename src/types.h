@@ -79,8 +79,10 @@ struct page {
     uint16_t reserved;         /* slab: blocks that fit the run */
     uint16_t run_pages;        /* length of the run in pages */
     uint8_t order;             /* RUN_FREE: buddy order */
-    uint8_t pad0;
-    uint8_t pad[24];
+    uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
+    struct page *dirty_next;   /* RUN_FREE and dirty: arena's dirty list, oldest first */
+    struct page *dirty_prev;
+    uint64_t freed_ns;         /* RUN_FREE and dirty: when it went on the dirty list */
 };
 
 /* Segment kinds (struct segment.kind). */
@@ -99,7 +101,8 @@ struct segment {
     struct segment *prev;
     size_t huge_map_size;     /* huge: bytes mapped from the segment base */
     size_t huge_offset;       /* huge: user block = base + offset */
-    uint8_t pad[8];
+    uint32_t huge_cached;     /* huge: freed, kept mapped for reuse (large.c's cache) */
+    uint32_t pad;
     uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
     LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
 };

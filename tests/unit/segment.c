@@ -1,6 +1,7 @@
 /* Unit test of segment lookup: the segment map says which 4 MiB chunks are
  * ours, masking finds the header, head[] finds the run, and a pointer anywhere
- * inside a huge block finds its mapping; freed huge blocks leave the map. */
+ * inside a huge block finds its mapping; freed huge blocks leave the map once
+ * the cache of freed huge blocks is trimmed. */
 #include "lxt.h"
 #include "init.h"
 #include "segment.h"
@@ -37,7 +38,11 @@ int main(void)
     CHECK(segmap_get(0) == SEGMAP_NONE, "NULL looks ours");
 
     lx_free(huge);
-    CHECK(segmap_get((uintptr_t)huge) == SEGMAP_NONE, "freed huge block still mapped");
+    /* A freed huge block stays mapped in the cache, marked, until trimmed. */
+    struct segment *cached = segment_huge_containing(huge);
+    CHECK(cached == NULL || cached->huge_cached == 1, "freed huge block not marked cached");
+    lx_malloc_trim(0);
+    CHECK(segmap_get((uintptr_t)huge) == SEGMAP_NONE, "trimmed huge block still mapped");
     CHECK(segmap_get((uintptr_t)huge + (5u << 20)) == SEGMAP_NONE, "freed huge tail still ours");
     lx_free(large);
     lx_free(small);
