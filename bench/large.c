@@ -2,9 +2,10 @@
 /*
  * large: big blocks, around and above the usual mmap threshold.
  *
- *   large [iters=300] [seed=1]
+ *   large [iters=300] [seed=1] [phases=7]
  *
- * Three phases of `iters` steps each; every block is touched (one write per
+ * Three phases of `iters` steps each (`phases` is a bit mask selecting them,
+ * for looking at one alone); every block is touched (one write per
  * 4 KiB page) so the kernel must back it, as a real program would:
  *  1. sizes log-uniform in 64 KiB - 64 MiB, with up to 4 blocks live at once
  *     (the oldest freed first);
@@ -26,12 +27,13 @@ int main(int argc, char **argv)
     long long iters = arg_int(argc, argv, 1, 300);
     rng_t rng;
     rng_seed(&rng, (uint64_t)arg_int(argc, argv, 2, 1));
+    long long phases = arg_int(argc, argv, 3, 7);
     uint64_t sum = 0;
 
     /* Phase 1: mixed large sizes, a few live. */
     void *live[8] = {0};
     size_t at = 0;
-    for (long long i = 0; i < iters; i++) {
+    for (long long i = 0; i < iters && (phases & 1); i++) {
         size_t sz = (size_t)rng_log_range(&rng, 64 * KiB, 64 * MiB);
         free(live[at]);
         live[at] = xmalloc(sz);
@@ -45,7 +47,7 @@ int main(int argc, char **argv)
     }
 
     /* Phase 2: 5-25 MiB allocate, touch, free. */
-    for (long long i = 0; i < iters; i++) {
+    for (long long i = 0; i < iters && (phases & 2); i++) {
         size_t sz = (size_t)rng_range(&rng, 5 * MiB, 25 * MiB);
         unsigned char *p = xmalloc(sz);
         touch_pages(p, sz, (unsigned char)i);
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 
     /* Phase 3: page-aligned blocks. */
     at = 0;
-    for (long long i = 0; i < iters; i++) {
+    for (long long i = 0; i < iters && (phases & 4); i++) {
         size_t sz = (size_t)rng_log_range(&rng, 64 * KiB, 4 * MiB);
         free(live[at]);
         live[at] = NULL;

@@ -129,7 +129,7 @@ def locate_peer(pkg, base):
     return cands[0]
 
 
-def find_allocators(build, wanted, allow_install):
+def find_allocators(build, wanted, allow_install, lx_path=None):
     """Map allocator name -> dict(preload=path or None, note=str, ok=bool)."""
     res = {}
     for name in wanted:
@@ -137,10 +137,11 @@ def find_allocators(build, wanted, allow_install):
             res[name] = {"preload": None, "ok": True,
                          "note": "system malloc, glibc %s" % (os.confstr("CS_GNU_LIBC_VERSION") or "?").split()[-1]}
         elif name == LX:
-            so = os.path.join(build, "liblxmalloc.so")
+            so = os.path.abspath(lx_path) if lx_path else os.path.join(build, "liblxmalloc.so")
             ok = os.path.isfile(so)
+            shown = os.path.relpath(so, ROOT) if so.startswith(ROOT + os.sep) else os.path.basename(so)
             res[name] = {"preload": so if ok else None, "ok": ok,
-                         "note": "%s" % os.path.relpath(so, ROOT) if ok else "library not built"}
+                         "note": shown if ok else "%s not found (library not built)" % shown}
         else:
             pkg, base = PEER_PACKAGES[name]
             present = apt_install([pkg], allow_install)
@@ -189,7 +190,7 @@ def workloads(quick):
                 "cache-%s, %d thread(s)" % (mode, t))
     exe("realloc", "realloc", ["realloc", 3 if q else 12, "4M" if q else "8M", 8],
         "8 buffers growing 1.5x to MiBs")
-    exe("large", "large", ["large", 15 if q else 150], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
+    exe("large", "large", ["large", 15 if q else 150, 1, 7], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
     exe("frag", "frag", ["frag", "8M" if q else "32M", 100],
         "shifting sizes, short/long lifetimes")
     w.append({"name": "python", "group": "real", "kind": "python",
@@ -416,6 +417,8 @@ def summarize(results, wls, allocs):
             else:
                 cell["state"] = "ok"
             if good:
+                cpus = [(r.get("utime") or 0.0) + (r.get("stime") or 0.0) for r in good]
+                cell["cpu"] = statistics.median(cpus)
                 walls = [r["wall"] for r in good]
                 rss = [r["maxrss_kb"] for r in good]
                 cell["wall"] = statistics.median(walls)
@@ -437,6 +440,13 @@ def value(cell, key):
 
 def fmt_time(cell):
     v = value(cell, "wall")
+    if v is None:
+        return cell_label(cell)
+    return "%.3f" % v if v < 10 else "%.2f" % v
+
+
+def fmt_cpu(cell):
+    v = value(cell, "cpu")
     if v is None:
         return cell_label(cell)
     return "%.3f" % v if v < 10 else "%.2f" % v
@@ -582,7 +592,7 @@ def render_markdown(meta, summary, wls, allocs, skipped):
             gm = geomean([value(summary[wl["name"]][a], key) for wl in complete]) if a in present else None
             if gm is None:
                 g.append("—")
-            elif key == "wall":
+            elif key in ("wall", "cpu"):
                 g.append("%.3f" % gm)
             else:
                 g.append("%.1f" % (gm / 1024.0))
@@ -604,6 +614,11 @@ def render_markdown(meta, summary, wls, allocs, skipped):
     table("Peak RSS (median MiB; lower is better)", "rss_kb", fmt_rss,
           "Peak resident set size (ru_maxrss) of the workload process (for redis, of the server). "
           "lx/X below 1.00: lxmalloc used less memory.")
+
+    table("CPU time (median user + system seconds; lower is better)", "cpu", fmt_cpu,
+          "CPU time of the workload process and its threads (for redis, of the server only). "
+          "Less disturbed than wall time when other processes compete for the cores; for the "
+          "threaded workloads it also shows time burnt spinning or yielding.")
 
     frag = summary.get("frag")
     if frag:
@@ -799,6 +814,8 @@ def main():
     ap.add_argument("--allocators", help="comma-separated subset of %s" % ",".join(ALLOCATORS))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory (default build/)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="results directory")
+    ap.add_argument("--lxmalloc", metavar="PATH", help="library to measure as lxmalloc "
+                    "(default BUILD/liblxmalloc.so)")
     ap.add_argument("--timeout", type=int, help="seconds per run before it counts as a timeout "
                     "(default 240, QUICK 40)")
     ap.add_argument("--no-install", action="store_true", help="never call apt-get")
@@ -828,7 +845,7 @@ def main():
     allow_install = not args.no_install and os.geteuid() == 0
 
     t_start = time.monotonic()
-    alloc_info = find_allocators(build, allocs, allow_install)
+    alloc_info = find_allocators(build, allocs, allow_install, args.lxmalloc)
     for a in allocs:
         log("bench: %-9s %s%s" % (a, alloc_info[a]["note"],
                                   "" if alloc_info[a]["ok"] else "  -> shown as n/a"))
