@@ -817,7 +817,8 @@ def main():
     ap.add_argument("--lxmalloc", metavar="PATH", help="library to measure as lxmalloc "
                     "(default BUILD/liblxmalloc.so)")
     ap.add_argument("--timeout", type=int, help="seconds per run before it counts as a timeout "
-                    "(default 240, QUICK 40)")
+                    "(default 240, QUICK 40; once a workload has a good run, ten times its "
+                    "slowest good run, at least 30 s (QUICK 15 s), if that is less)")
     ap.add_argument("--no-install", action="store_true", help="never call apt-get")
     ap.add_argument("--update-docs", action="store_true", help="copy the results into docs/")
     ap.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -885,6 +886,11 @@ def main():
                     info = alloc_info[a]
                     if not info["ok"] or a in gave_up:
                         continue
+                    # Ten times the slowest good run so far (at least a floor),
+                    # so a hang costs little; never above --timeout.
+                    seen = [r["wall"] for rs in res_wl.values() for r in rs if not r["fail"]]
+                    launcher.timeout = timeout if not seen else \
+                        min(timeout, max(15 if args.quick else 30, 10 * max(seen)))
                     res = run_workload(launcher, wl, info, bindir, env_base)
                     fail = classify(res)
                     m = re.search(r"peak_live_bytes=(\d+)", res.get("out", ""))
