@@ -73,6 +73,13 @@ typedef struct lx_stats {
     unsigned long long heap_count;       /* thread heaps ever created (live + orphaned) */
     unsigned long long os_mmap_count;    /* mmap calls made */
     unsigned long long os_munmap_count;  /* munmap calls made */
+    unsigned long long os_madvise_count; /* madvise calls made (purging) */
+    unsigned long long committed_bytes;  /* mapped read-write: segments and huge blocks */
+    unsigned long long resident_bytes;   /* estimate: pages in use + dirty free pages + huge */
+    unsigned long long dirty_bytes;      /* free pages not yet given back (an upper bound) */
+    unsigned long long purged_bytes;     /* free pages given back with madvise, cumulative */
+    unsigned long long unmapped_bytes;   /* empty segments and cached huge blocks unmapped */
+    unsigned long long huge_cached_bytes; /* freed huge blocks kept mapped for reuse */
 } lx_stats_t;
 
 /* Fill *out with the current counters. Returns 0. */

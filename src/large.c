@@ -56,8 +56,15 @@ static struct {
     lx_lock_t lock;
     struct segment *slot[LX_HUGE_CACHE_SLOTS];
     uint64_t freed_ns[LX_HUGE_CACHE_SLOTS];
-    size_t bytes; /* mapped bytes of the cached blocks */
+    size_t bytes;    /* mapped bytes of the cached blocks */
+    size_t unmapped; /* bytes of cached blocks unmapped, ever */
 } huge_cache;
+
+void huge_cache_counts(size_t *cached, size_t *unmapped)
+{
+    *cached = huge_cache.bytes;
+    *unmapped = huge_cache.unmapped;
+}
 
 /* Take the smallest cached mapping of at least `map_size` bytes, else the largest
  * one (the caller resizes it: mremap keeps the resident pages, so only the
@@ -109,12 +116,13 @@ size_t huge_cache_expire(bool all)
             drop[n++] = c;
         }
     }
-    lx_unlock(&huge_cache.lock);
     size_t bytes = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         bytes += drop[i]->huge_map_size;
+    huge_cache.unmapped += bytes;
+    lx_unlock(&huge_cache.lock);
+    for (int i = 0; i < n; i++)
         segment_destroy_huge(drop[i]);
-    }
     return bytes;
 }
 
@@ -179,6 +187,7 @@ void huge_free(struct segment *seg)
             evict = huge_cache.slot[oldest];
             huge_cache.slot[oldest] = NULL;
             huge_cache.bytes -= evict->huge_map_size;
+            huge_cache.unmapped += evict->huge_map_size;
             if (free_slot < 0)
                 free_slot = oldest;
         }

@@ -22,7 +22,7 @@ struct lx_options lx_opt = {
     .check_action = LX_CHECK_ACTION_DEFAULT,
     .purge_delay_ns = (uint64_t)LX_PURGE_DELAY_MS_DEFAULT * 1000000u,
     .huge_cache = LX_HUGE_CACHE_DEFAULT,
-    .thp = 0,
+    .thp = -1,
     .stats_at_exit = 0,
     .stats_file = {0},
 };

@@ -20,7 +20,7 @@ struct lx_options {
     _Atomic int check_action;       /* M_CHECK_ACTION: bit 0 report, bit 1 abort */
     _Atomic uint64_t purge_delay_ns; /* free runs older than this are given back */
     _Atomic size_t huge_cache;      /* bytes of freed huge blocks kept mapped */
-    int thp;                        /* 1: ask for transparent huge pages on segments */
+    int thp;                        /* -1 kernel default, 1 MADV_HUGEPAGE, 0 MADV_NOHUGEPAGE */
     int stats_at_exit;              /* LXMALLOC_STATS=1 */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
 };

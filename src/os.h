@@ -24,6 +24,9 @@ bool os_unmap(void *addr, size_t size);
 /* Map `size` bytes aligned to `alignment` (a power of two, >= page size). */
 void *os_map_aligned(size_t size, size_t alignment) LX_WUR;
 
+/* Ask for (or refuse) transparent huge pages on a range. */
+void os_advise_hugepages(void *addr, size_t size, bool enable);
+
 /* Grow or shrink a mapping in place; returns false if it cannot be done there. */
 bool os_remap_inplace(void *addr, size_t old_size, size_t new_size);
 

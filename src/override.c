@@ -90,11 +90,10 @@ LX_EXPORT struct mallinfo2 mallinfo2(void)
     mi.ordblks = s.free_runs;
     mi.hblks = s.pub.huge_count;
     mi.hblkhd = s.huge_mapped;
-    uint64_t in_segments = s.pub.live_bytes - (s.pub.live_bytes >= s.huge_mapped ? 0 : 0);
     mi.uordblks = s.pub.live_bytes;
-    mi.fordblks = s.segment_bytes > in_segments ? s.segment_bytes - s.used_page_bytes : 0;
+    mi.fordblks = s.segment_bytes - s.used_page_bytes; /* free pages of the segments */
     mi.usmblks = 0;
-    mi.keepcost = 0;
+    mi.keepcost = s.pub.dirty_bytes + s.pub.huge_cached_bytes; /* what malloc_trim frees */
     return mi;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "segment.h"
 
+#include "options.h"
 #include "os.h"
 
 _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
@@ -65,6 +66,8 @@ struct segment *segment_create(struct arena *arena)
         (void)os_unmap(seg, LX_SEGMENT_SIZE); /* above the 47-bit space, or no leaf */
         return NULL;
     }
+    if (lx_opt.thp >= 0)
+        os_advise_hugepages(seg, LX_SEGMENT_SIZE, lx_opt.thp == 1);
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_NORMAL;
     seg->arena = arena;
@@ -88,6 +91,8 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
         (void)os_unmap(seg, map_size);
         return NULL;
     }
+    if (lx_opt.thp >= 0)
+        os_advise_hugepages(seg, map_size, lx_opt.thp == 1);
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_HUGE;
     seg->huge_map_size = map_size;

@@ -9,6 +9,7 @@
 #include "stats.h"
 
 #include "heap.h"
+#include "large.h"
 #include "options.h"
 #include "os.h"
 #include "pages.h"
@@ -134,20 +135,31 @@ void stats_snapshot(struct stats_snapshot *s)
     s->pub.os_mmap_count = atomic_load_explicit(&lx_os_counters.mmap_count, memory_order_relaxed);
     s->pub.os_munmap_count =
         atomic_load_explicit(&lx_os_counters.munmap_count, memory_order_relaxed);
+    s->pub.os_madvise_count =
+        atomic_load_explicit(&lx_os_counters.madvise_count, memory_order_relaxed);
     s->arenas = arena_count();
+    size_t cached, cache_unmapped;
+    huge_cache_counts(&cached, &cache_unmapped);
+    s->pub.huge_cached_bytes = cached;
+    s->pub.unmapped_bytes = cache_unmapped;
     for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
         struct arena *a = &lx_arenas[i];
-        if (a->segments == NULL)
+        if (a->segments == NULL && a->unmapped_segments == 0)
             continue;
         lx_lock(&a->lock);
         s->pub.segment_count += a->segment_count;
         s->segment_bytes += a->segment_count * LX_SEGMENT_SIZE;
         s->used_page_bytes += a->used_pages * LX_PAGE_SIZE;
+        s->pub.dirty_bytes += a->dirty_pages * LX_PAGE_SIZE;
+        s->pub.purged_bytes += a->purged_pages * LX_PAGE_SIZE;
+        s->pub.unmapped_bytes += a->unmapped_segments * LX_SEGMENT_SIZE;
         for (unsigned k = 0; k <= LX_MAX_ORDER; k++)
             for (struct page *pg = a->free_lists[k]; pg != NULL; pg = pg->next)
                 s->free_runs++;
         lx_unlock(&a->lock);
     }
+    s->pub.committed_bytes = s->segment_bytes + s->huge_mapped + cached;
+    s->pub.resident_bytes = s->used_page_bytes + s->pub.dirty_bytes + s->huge_mapped + cached;
 }
 
 void stats_print(int fd)
@@ -180,6 +192,14 @@ void stats_print(int fd)
               (unsigned long long)s.pub.peak_mapped_bytes, (unsigned long long)s.pub.segment_count,
               (unsigned long long)s.pub.heap_count, s.arenas,
               (unsigned long long)s.pub.os_mmap_count, (unsigned long long)s.pub.os_munmap_count);
+    lx_printf(fd,
+              "committed bytes  = %10llu\nresident (est.)  = %10llu\ndirty free bytes = %10llu\n"
+              "purged bytes     = %10llu\nunmapped bytes   = %10llu\nhuge cache bytes = %10llu\n"
+              "madvise calls    = %10llu\n",
+              (unsigned long long)s.pub.committed_bytes, (unsigned long long)s.pub.resident_bytes,
+              (unsigned long long)s.pub.dirty_bytes, (unsigned long long)s.pub.purged_bytes,
+              (unsigned long long)s.pub.unmapped_bytes, (unsigned long long)s.pub.huge_cached_bytes,
+              (unsigned long long)s.pub.os_madvise_count);
     lx_printf(fd, "%8s %14s %12s %14s\n", "class", "allocations", "live", "live bytes");
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         if (s.class_alloc[c] == 0)
@@ -234,6 +254,11 @@ size_t stats_xml(char *buf, size_t cap)
     XML("<system type=\"max\" size=\"%llu\"/>\n", (unsigned long long)s.pub.peak_mapped_bytes);
     XML("<aspace type=\"total\" size=\"%llu\"/>\n", (unsigned long long)s.pub.mapped_bytes);
     XML("<aspace type=\"mprotect\" size=\"%llu\"/>\n", (unsigned long long)s.pub.mapped_bytes);
+    XML("<lxmalloc committed=\"%llu\" resident=\"%llu\" dirty=\"%llu\" purged=\"%llu\" "
+        "unmapped=\"%llu\" huge_cached=\"%llu\"/>\n",
+        (unsigned long long)s.pub.committed_bytes, (unsigned long long)s.pub.resident_bytes,
+        (unsigned long long)s.pub.dirty_bytes, (unsigned long long)s.pub.purged_bytes,
+        (unsigned long long)s.pub.unmapped_bytes, (unsigned long long)s.pub.huge_cached_bytes);
     XML("</malloc>\n");
 #undef XML
     return n < cap ? n : cap;

@@ -73,7 +73,7 @@ struct stats_snapshot {
     uint64_t used_page_bytes;             /* in allocated runs (metadata included) */
     uint64_t free_runs;                   /* free buddy blocks */
     uint64_t large_live;                  /* bytes */
-    uint64_t huge_mapped;
+    uint64_t huge_mapped;                 /* live huge blocks */
     unsigned arenas;
 };
 void stats_snapshot(struct stats_snapshot *s);
