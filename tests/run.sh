@@ -2,7 +2,8 @@
 # Runs the lxmalloc test suite: every test is a separate process under `timeout`.
 # One line per test: "PASS name", "FAIL name (reason)" or "SKIP name (reason)"
 # (skips are counted neither passed nor failed), then "N passed, M failed".
-# Exits 1 if any test failed. Logs of every test go to $BUILD/tests/logs/.
+# Exits 1 if any test failed. Logs of every test go to $BUILD/tests/logs/, with
+# how long each took in times.txt there.
 #
 # Environment:
 #   BUILD=dir        build directory (default build), as in the top Makefile
@@ -19,6 +20,7 @@ LOGS=$T/logs
 LIMIT=${LXT_TIMEOUT:-120}
 VG_LIMIT=$((LIMIT * 3))
 mkdir -p "$LOGS" || exit 2
+: >"$LOGS/times.txt"
 
 SYSTEM=0
 [ "${LXT_SYSTEM:-0}" = 1 ] && SYSTEM=1
@@ -62,8 +64,10 @@ run_test() {
     shift 2
     selected "$name" || return 0
     log=$LOGS/$(printf '%s' "$name" | tr '/ ' '__').log
+    t0=$(date +%s)
     timeout -k 10 "$limit" "$@" >"$log" 2>&1 </dev/null
     rc=$?
+    echo "$name $(($(date +%s) - t0))s rc=$rc" >>"$LOGS/times.txt"
     case $rc in
     0)
         echo "PASS $name"
@@ -104,17 +108,22 @@ missing() {
     fail=$((fail + 1))
 }
 
-# A C test run with the library preloaded (plainly in system mode).
+# run_preloaded TEST [VAR=VALUE...]: a C test run with the library preloaded
+# (plainly in system mode), with extra environment settings if given.
 run_preloaded() {
-    name=$1
     exe=$T/$1
+    name=$1
+    shift
+    if [ $# -gt 0 ]; then
+        name="$name[$(echo "$*" | tr ' ' ',')]"
+    fi
     [ -x "$exe" ] || { missing "$name" "$exe"; return; }
     if [ "$SYSTEM" = 1 ]; then
-        run_test "$name" "$LIMIT" "$exe"
+        run_test "$name" "$LIMIT" env "$@" "$exe"
     elif [ ! -f "$SO" ]; then
         missing "$name" "$BUILD/liblxmalloc.so"
     else
-        run_test "$name" "$LIMIT" env LD_PRELOAD="$SO" "$exe"
+        run_test "$name" "$LIMIT" env LD_PRELOAD="$SO" "$@" "$exe"
     fi
 }
 
@@ -176,9 +185,19 @@ for src in tests/threads/*.c tests/fork/*.c; do
     run_preloaded "${d##*/}/$(base "$src")"
 done
 
-# 4. Static linking against liblxmalloc.a.
+# 3b. The same under other settings (glibc's variable names, which lxmalloc also
+#     reads): one arena and immediate trimming, tiny mmap threshold, perturbed memory.
+run_preloaded threads/random MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=0
+run_preloaded threads/prodcons MALLOC_MMAP_THRESHOLD_=4096 MALLOC_TRIM_THRESHOLD_=0
+run_preloaded fork/fork_threads MALLOC_ARENA_MAX=1
+run_preloaded api/calloc MALLOC_PERTURB_=165
+run_preloaded api/realloc MALLOC_PERTURB_=165 MALLOC_MMAP_THRESHOLD_=4096
+
+# 4. Static linking against liblxmalloc.a (with the C library linked dynamically,
+#    and fully static).
 for src in tests/static/*.c; do
     run_linked "static/$(base "$src")"
+    run_linked "static/$(base "$src")_full"
 done
 
 # 5. Real programs, output compared with the run without LD_PRELOAD.

@@ -7,7 +7,7 @@
 #   <api, threads>/<name>_lx             same source on the lx_ API (liblxmalloc_api.a),
 #                                        run under valgrind
 #   api/<name>_ubsan                     lx_ API flavour built with -fsanitize=undefined
-#   tests/static/*.c                     linked with liblxmalloc.a
+#   tests/static/*.c                     linked with liblxmalloc.a; <name>_full with -static
 #   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
 
@@ -38,10 +38,11 @@ LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_S
 LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
 LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
 LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
+LXT_FULL_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%_full,$(LXT_STATIC_SRCS))
 LXT_UNIT_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_UNIT_SRCS))
 LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
-LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) \
+LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) $(LXT_FULL_BINS) \
                 $(LXT_UNIT_BINS) $(LXT_CXX_BIN)
 
 .PHONY: test-bins
@@ -62,6 +63,10 @@ $(LXT_UBSAN_BINS): $(LXT_DIR)/%_ubsan: tests/%.c $(LXT_HDRS) $(API_LIB)
 $(LXT_STATIC_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) $(LXT_SAN) -o $@ $< $(STATIC) $(LXT_LIBS)
+
+$(LXT_FULL_BINS): $(LXT_DIR)/%_full: tests/%.c $(LXT_HDRS) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) $(LXT_SAN) -static -o $@ $< $(STATIC) -lpthread
 
 $(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS) tests/tests.mk
 	@mkdir -p $(@D)

@@ -2,9 +2,11 @@
  * Aligned allocation: posix_memalign, aligned_alloc and memalign honour every
  * power-of-two alignment (from 1 where allowed, from sizeof(void *) for
  * posix_memalign) up to 4 MiB with several sizes, blocks are writable over their
- * usable size and do not overlap; posix_memalign returns EINVAL for invalid
+ * usable size and do not overlap; alignments of 8 to 64 MiB work for a few sizes;
+ * posix_memalign returns EINVAL for invalid
  * alignments and ENOMEM for absurd sizes; valloc and pvalloc return page-aligned
- * blocks, pvalloc's usable size rounded up to a whole page.
+ * blocks, pvalloc's usable size rounded up to a whole page. LXT_QUICK=1 (used
+ * under valgrind) writes and checks at most 8 KiB of each block.
  */
 #include "lxt.h"
 
@@ -27,6 +29,8 @@ static void keep(void *p, size_t align, size_t n, const char *what)
     size_t u = T_malloc_usable_size(p);
     CHECK(u >= n, "malloc_usable_size(%s(%zu, %zu)) = %zu", what, align, n, u);
     CHECK(nlive < sizeof live / sizeof live[0], "too many live blocks");
+    if (lxt_quick() && u > 8192)
+        u = 8192;
     live[nlive].p = p;
     live[nlive].usable = u;
     lxt_fill(p, u, nlive);
@@ -70,6 +74,22 @@ static void sweep(void)
         for (int i = 0; i < 200; i++)
             keep(T_memalign(a, (size_t)i * 3 + 1), a, (size_t)i * 3 + 1, "memalign");
         release_all();
+    }
+}
+
+/* Alignments beyond the 4 MiB segment size. */
+static void beyond(void)
+{
+    for (size_t a = 2 * MAXALIGN; a <= 64 * LXT_MIB; a *= 2) {
+        const size_t sizes[] = {1, 4096, a / 2, a + 1};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            void *p = NULL;
+            int rc = T_posix_memalign(&p, a, sizes[s]);
+            CHECK(rc == 0, "posix_memalign(align %zu, size %zu) returned %d", a, sizes[s], rc);
+            keep(p, a, sizes[s], "posix_memalign");
+            keep(T_aligned_alloc(a, sizes[s]), a, sizes[s], "aligned_alloc");
+            release_all();
+        }
     }
 }
 
@@ -156,6 +176,7 @@ int main(void)
     lxt_require_lxmalloc();
     sweep();
     lxt_heap_check("after the alignment sweep");
+    beyond();
     invalid();
     pages();
     lxt_heap_check("after valloc/pvalloc");

@@ -5,7 +5,9 @@
  * and drop after they are freed, arena and hblkhd are nonzero when relevant
  * (lx_stats_get plays that part in the lx_ flavour); malloc_stats writes to stderr;
  * malloc_trim returns 0 or 1; malloc_info writes "<malloc ...>...</malloc>";
- * free_sized and free_aligned_sized free blocks of the given size.
+ * free_sized and free_aligned_sized free blocks of the given size; blocks
+ * allocated under one M_MMAP_THRESHOLD are reallocated and freed correctly after
+ * it changes.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -42,6 +44,39 @@ static void opts(void)
     CHECK(p != NULL, "malloc after mallopt returned NULL");
     memset(p, 0, 1000);
     T_free(p);
+}
+
+/* Blocks of every kind survive changes of M_MMAP_THRESHOLD. */
+static void threshold_changes(void)
+{
+    const size_t sizes[] = {100, 40000, 600 * 1024, 1500 * 1024, 3 * LXT_MIB};
+    const int thresholds[] = {4096, 2 * 1024 * 1024, 128 * 1024, 1024 * 1024};
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    unsigned char *p[4][NS];
+    for (int t = 0; t < 4; t++) {
+        CHECK(T_mallopt(M_MMAP_THRESHOLD, thresholds[t]) == 1, "mallopt(M_MMAP_THRESHOLD, %d) failed",
+              thresholds[t]);
+        for (int s = 0; s < NS; s++) {
+            p[t][s] = T_malloc(sizes[s]);
+            CHECK(p[t][s] != NULL, "malloc(%zu) returned NULL", sizes[s]);
+            lxt_fill(p[t][s], sizes[s], (uint64_t)(t * NS + s));
+        }
+    }
+    /* Now realloc each block, under yet another threshold, both ways, then free. */
+    CHECK(T_mallopt(M_MMAP_THRESHOLD, 64 * 1024) == 1, "mallopt(M_MMAP_THRESHOLD) failed");
+    for (int t = 0; t < 4; t++) {
+        for (int s = 0; s < NS; s++) {
+            size_t n = sizes[(s + 2) % NS], keep = n < sizes[s] ? n : sizes[s];
+            unsigned char *q = T_realloc(p[t][s], n);
+            CHECK(q != NULL, "realloc(.., %zu) returned NULL", n);
+            CHECK_PATTERN(q, keep, (uint64_t)(t * NS + s), "block realloc'ed after threshold change");
+            CHECK(T_malloc_usable_size(q) >= n, "usable size %zu < %zu", T_malloc_usable_size(q), n);
+            memset(q, 0x12, n);
+            T_free(q);
+        }
+    }
+    CHECK(T_mallopt(M_MMAP_THRESHOLD, 1024 * 1024) == 1, "mallopt(M_MMAP_THRESHOLD) failed");
+    lxt_heap_check("after M_MMAP_THRESHOLD changes");
 }
 
 struct usage {
@@ -235,6 +270,7 @@ int main(void)
 {
     lxt_require_lxmalloc();
     opts();
+    threshold_changes();
     perturb();
     info();
     stats_trim_info();

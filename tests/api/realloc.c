@@ -3,7 +3,10 @@
  * small, large and huge sizes (every pair of a size ladder, and a grow-then-shrink
  * chain up to 64 MiB); realloc(NULL, n) behaves as malloc(n); realloc(p, 0) frees p
  * and returns NULL or a freeable pointer (no leak over many rounds); reallocarray
- * overflow returns NULL with errno ENOMEM and leaves the old block untouched.
+ * overflow returns NULL with errno ENOMEM and leaves the old block untouched;
+ * blocks from posix_memalign/aligned_alloc/valloc keep their contents through
+ * realloc too. LXT_QUICK=1 (used under valgrind) leaves out sizes above 1 MiB
+ * except in the chain.
  */
 #include "lxt.h"
 
@@ -32,6 +35,8 @@ static void pairs(void)
             size_t a = ladder[i], b = ladder[j];
             if ((a > 4194304 && b > 4194304 && a != b) || a > 16777216 || b > 16777216)
                 continue; /* keep the run short: the chain covers these */
+            if (lxt_quick() && (a > 1048576 || b > 1048576))
+                continue;
             uint64_t tag = i * 100 + j;
             unsigned char *p = T_malloc(a);
             CHECK(p != NULL, "malloc(%zu) returned NULL", a);
@@ -78,6 +83,34 @@ static void chain(void)
         for (size_t k = n > 16 ? n - 16 : 0; k < n; k++)
             CHECK(p[k] == (unsigned char)k, "realloc shrinking to %zu lost byte %zu", n, k);
     }
+    T_free(p);
+}
+
+static void aligned(void)
+{
+    const size_t aligns[] = {32, 64, 256, 4096, 65536, LXT_MIB, 4 * LXT_MIB};
+    const size_t sizes[] = {10, 100, 3000, 40000, 300000, 1500000, 5000000};
+    size_t nsizes = lxt_quick() ? 5 : sizeof sizes / sizeof sizes[0];
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+        for (size_t j = 0; j < nsizes; j++) {
+            for (size_t k = 0; k < nsizes; k += 2) {
+                void *v = NULL;
+                int rc = T_posix_memalign(&v, aligns[i], sizes[j]);
+                CHECK(rc == 0, "posix_memalign(%zu, %zu) returned %d", aligns[i], sizes[j], rc);
+                unsigned char *p = v;
+                uint64_t tag = i * 10000 + j * 100 + k;
+                lxt_fill(p, sizes[j], tag);
+                p = resize(p, sizes[j], sizes[k], tag);
+                memset(p, 0x55, sizes[k]);
+                T_free(p);
+            }
+        }
+    }
+    unsigned char *p = T_valloc(5000);
+    CHECK(p != NULL, "valloc(5000) returned NULL");
+    lxt_fill(p, 5000, 1);
+    p = resize(p, 5000, 50, 1);
+    p = resize(p, 50, 2000000, 1);
     T_free(p);
 }
 
@@ -148,6 +181,8 @@ int main(void)
     lxt_heap_check("after realloc between size pairs");
     chain();
     lxt_heap_check("after the realloc chain");
+    aligned();
+    lxt_heap_check("after realloc of aligned blocks");
     null_and_zero();
     array();
     lxt_heap_check("after reallocarray");

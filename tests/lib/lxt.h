@@ -9,6 +9,7 @@
  *   (set LXT_SYSTEM=1 to run the standard-name tests against the system malloc).
  * - CHECK(cond, fmt, ...) prints "test: file:line: message" on stderr and exits 1.
  * - A deterministic PRNG and word patterns to detect overlapping or corrupted blocks.
+ * - lxt_quick(): LXT_QUICK=1 (set for the valgrind runs) asks for a lighter run.
  */
 #ifndef LXT_H
 #define LXT_H
@@ -114,6 +115,13 @@ static inline size_t lxt_opaque(size_t n)
 {
     volatile size_t v = n;
     return v;
+}
+
+/* 1 when a lighter run was asked for (LXT_QUICK=1, used under valgrind). */
+static inline int lxt_quick(void)
+{
+    const char *e = getenv("LXT_QUICK");
+    return e != NULL && e[0] == '1';
 }
 
 /* 1 when the tests were asked to run against the system malloc (LXT_SYSTEM=1). */

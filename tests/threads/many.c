@@ -3,7 +3,9 @@
  * free most of them, free a few blocks left behind by earlier (now dead) threads,
  * and hand the rest to the main thread when they exit; the main thread verifies
  * and frees those after the join, so blocks of dead threads are freed from other
- * threads, live and new. LXT_QUICK=1 (used under valgrind) runs 200 threads.
+ * threads, live and new. Then 256 threads alive at once allocate, meet at a
+ * barrier, and each frees its neighbour's blocks. LXT_QUICK=1 (used under valgrind)
+ * runs 64 threads in the first part and 32 in the second.
  */
 #include <pthread.h>
 
@@ -53,11 +55,61 @@ static void *worker(void *arg)
     return NULL;
 }
 
+#define CROWD 256
+#define CROWD_BLOCKS 32
+
+static pthread_barrier_t crowd_barrier;
+static struct blk crowd[CROWD][CROWD_BLOCKS];
+static long crowd_n = CROWD;
+
+static void *crowd_worker(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    lxt_rng r = {(uint64_t)id + 31337};
+    for (int i = 0; i < CROWD_BLOCKS; i++) {
+        struct blk *b = &crowd[id][i];
+        b->n = lxt_size(&r, 64 * LXT_KIB);
+        b->p = T_malloc(b->n);
+        CHECK(b->p != NULL, "malloc(%zu) returned NULL with %ld threads alive", b->n, crowd_n);
+        b->tag = ((uint64_t)id << 32) | (uint64_t)i | (1ull << 60);
+        lxt_fill(b->p, b->n, b->tag);
+    }
+    int rc = pthread_barrier_wait(&crowd_barrier);
+    CHECK(rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD, "pthread_barrier_wait failed");
+    /* Free the blocks of the next thread, which is alive and doing the same. */
+    long other = (id + 1) % crowd_n;
+    for (int i = 0; i < CROWD_BLOCKS; i++) {
+        struct blk *b = &crowd[other][i];
+        CHECK_PATTERN(b->p, b->n, b->tag, "block of a live neighbour thread");
+        T_free(b->p);
+    }
+    return NULL;
+}
+
+static void crowd_phase(void)
+{
+    static pthread_t t[CROWD];
+    CHECK(pthread_barrier_init(&crowd_barrier, NULL, (unsigned)crowd_n) == 0,
+          "pthread_barrier_init failed");
+    for (long i = 0; i < crowd_n; i++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 256 * 1024);
+        CHECK(pthread_create(&t[i], &a, crowd_worker, (void *)(intptr_t)i) == 0,
+              "pthread_create failed at thread %ld of %ld", i, crowd_n);
+        pthread_attr_destroy(&a);
+    }
+    for (long i = 0; i < crowd_n; i++)
+        CHECK(pthread_join(t[i], NULL) == 0, "pthread_join failed");
+    pthread_barrier_destroy(&crowd_barrier);
+}
+
 int main(void)
 {
     lxt_require_lxmalloc();
-    const char *q = getenv("LXT_QUICK");
-    long total = (q != NULL && q[0] == '1') ? 200 : 2000;
+    long total = lxt_quick() ? 64 : 2000;
+    if (lxt_quick())
+        crowd_n = 32;
 
     /* Pool of blocks from dead threads waiting to be freed by later threads. */
     static struct blk pool[WAVE * LEFT];
@@ -93,5 +145,7 @@ int main(void)
         T_free(b->p);
     }
     lxt_heap_check("after 2,000 threads");
+    crowd_phase();
+    lxt_heap_check("after 256 threads alive at once");
     return 0;
 }

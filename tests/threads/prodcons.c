@@ -172,9 +172,8 @@ static void run(void *(*prod)(void *), void *(*cons)(void *))
 int main(void)
 {
     lxt_require_lxmalloc();
-    const char *q = getenv("LXT_QUICK");
-    if (q != NULL && q[0] == '1')
-        per_producer = 4000;
+    if (lxt_quick())
+        per_producer = 1500;
     run(producer, consumer);
     CHECK(Q.count == 0, "%zu blocks left in the queue", Q.count);
     lxt_heap_check("after the queue phase");

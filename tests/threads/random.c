@@ -83,9 +83,8 @@ static void *worker(void *arg)
 int main(void)
 {
     lxt_require_lxmalloc();
-    const char *q = getenv("LXT_QUICK");
-    if (q != NULL && q[0] == '1')
-        ops = 15000;
+    if (lxt_quick())
+        ops = 5000;
     pthread_t t[NTHREADS];
     for (uintptr_t i = 0; i < NTHREADS; i++)
         CHECK(pthread_create(&t[i], NULL, worker, (void *)i) == 0, "pthread_create failed");
