@@ -59,7 +59,9 @@ static void *worker(void *arg)
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
         /* Churn some private blocks. */
         for (int i = 0; i < 32; i++) {
-            size_t n = lxt_size(&r, 200 * LXT_KIB);
+            /* Now and then a huge block, so fork also catches huge-mapping paths. */
+            size_t n = lxt_next(&r) % 64 == 0 ? lxt_range(&r, 1100 * LXT_KIB, 4 * LXT_MIB)
+                                               : lxt_size(&r, 200 * LXT_KIB);
             if (local[i] != NULL && lxt_next(&r) % 2) {
                 local[i] = T_realloc(local[i], n);
                 CHECK(local[i] != NULL, "realloc(.., %zu) returned NULL", n);

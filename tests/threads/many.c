@@ -1,6 +1,7 @@
 /*
  * Thread churn: 2,000 short-lived threads (8 at a time) each allocate 64 blocks,
- * free most of them, free a few blocks left behind by earlier (now dead) threads,
+ * free most of them, realloc and free a few blocks left behind by earlier (now
+ * dead) threads,
  * and hand the rest to the main thread when they exit; the main thread verifies
  * and frees those after the join, so blocks of dead threads are freed from other
  * threads, live and new. Then 256 threads alive at once allocate, meet at a
@@ -41,10 +42,17 @@ static void *worker(void *arg)
         lxt_fill(b[i].p, b[i].n, b[i].tag);
     }
     for (int i = 0; i < INHERIT; i++) {
-        if (j->inherit[i].p != NULL) {
-            CHECK_PATTERN(j->inherit[i].p, j->inherit[i].n, j->inherit[i].tag,
-                          "block of a dead thread");
-            T_free(j->inherit[i].p);
+        struct blk *h = &j->inherit[i];
+        if (h->p != NULL) {
+            CHECK_PATTERN(h->p, h->n, h->tag, "block of a dead thread");
+            if (i % 2) { /* realloc it first, then free it */
+                size_t n = lxt_size(&r, 256 * LXT_KIB), keep = n < h->n ? n : h->n;
+                unsigned char *q = T_realloc(h->p, n);
+                CHECK(q != NULL, "realloc of a dead thread's block to %zu returned NULL", n);
+                CHECK_PATTERN(q, keep, h->tag, "block of a dead thread after realloc");
+                h->p = q;
+            }
+            T_free(h->p);
         }
     }
     for (int i = LEFT; i < PER_THREAD; i++) {

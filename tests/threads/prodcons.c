@@ -1,6 +1,6 @@
 /*
  * Cross-thread frees: 4 producer threads allocate blocks (malloc, calloc or
- * aligned_alloc, random sizes), fill them with a pattern naming the producer and a
+ * aligned_alloc; mostly small, some large page runs and some huge mappings), fill them with a pattern naming the producer and a
  * sequence number, and push them through a mutex-protected bounded queue; 4
  * consumer threads pop them, verify the pattern, sometimes realloc them, and free
  * them. A second phase passes blocks through a lock-free single-producer/
@@ -19,6 +19,35 @@ struct msg {
     size_t n;
     uint64_t tag;
 };
+
+/* Mostly small blocks, 1 in 64 a large one and 1 in 256 a huge one. */
+static size_t msg_size(lxt_rng *r)
+{
+    uint64_t k = lxt_next(r) % 256;
+    if (k == 0)
+        return lxt_range(r, 1200 * LXT_KIB, 3 * LXT_MIB);
+    if (k < 4)
+        return lxt_range(r, 100 * LXT_KIB, 900 * LXT_KIB);
+    return lxt_size(r, 64 * LXT_KIB);
+}
+
+/* The pattern covers the first 64 KiB, and the last byte of bigger blocks (keeps
+ * big blocks cheap). */
+static void msg_fill(struct msg *m)
+{
+    lxt_fill(m->p, m->n < 65536 ? m->n : 65536, m->tag);
+    if (m->n > 65536)
+        m->p[m->n - 1] = (unsigned char)(m->tag * 7 + 1);
+}
+
+static void msg_check(const struct msg *m, size_t n, const char *what)
+{
+    size_t keep = n < m->n ? n : m->n;
+    CHECK_PATTERN(m->p, keep < 65536 ? keep : 65536, m->tag, what);
+    if (n >= m->n && m->n > 65536)
+        CHECK(m->p[m->n - 1] == (unsigned char)(m->tag * 7 + 1),
+              "%s: last byte of a %zu-byte block corrupted", what, m->n);
+}
 
 static long per_producer = 30000;
 
@@ -51,15 +80,14 @@ static unsigned char *produce(lxt_rng *r, size_t n)
 
 static void consume(lxt_rng *r, struct msg m)
 {
-    CHECK_PATTERN(m.p, m.n, m.tag, "block received from another thread");
+    msg_check(&m, m.n, "block received from another thread");
     if (lxt_next(r) % 4 == 0) {
-        size_t n = lxt_size(r, 64 * LXT_KIB);
+        size_t n = msg_size(r);
         unsigned char *q = T_realloc(m.p, n);
         CHECK(q != NULL, "realloc of a foreign block to %zu returned NULL", n);
-        size_t keep = n < m.n ? n : m.n;
-        CHECK_PATTERN(q, keep, m.tag, "foreign block after realloc");
-        memset(q, 0x3C, n);
         m.p = q;
+        msg_check(&m, n, "foreign block after realloc");
+        memset(q, 0x3C, n < 65536 ? n : 65536);
     }
     T_free(m.p);
 }
@@ -70,10 +98,10 @@ static void *producer(void *arg)
     lxt_rng r = {500 + id};
     for (long i = 0; i < per_producer; i++) {
         struct msg m;
-        m.n = lxt_size(&r, 64 * LXT_KIB);
+        m.n = msg_size(&r);
         m.p = produce(&r, m.n);
         m.tag = (id << 40) | (uint64_t)i;
-        lxt_fill(m.p, m.n, m.tag);
+        msg_fill(&m);
         pthread_mutex_lock(&Q.mu);
         while (Q.count == QCAP)
             pthread_cond_wait(&Q.not_full, &Q.mu);
@@ -125,10 +153,10 @@ static void *spsc_producer(void *arg)
     for (long i = 0; i <= per_producer; i++) {
         struct msg m = {NULL, 0, 0};
         if (i < per_producer) { /* the last message (p == NULL) ends the stream */
-            m.n = lxt_size(&r, 64 * LXT_KIB);
+            m.n = msg_size(&r);
             m.p = produce(&r, m.n);
             m.tag = ((id + 8) << 40) | (uint64_t)i;
-            lxt_fill(m.p, m.n, m.tag);
+            msg_fill(&m);
         }
         size_t t = atomic_load_explicit(&rg->tail, memory_order_relaxed);
         while (t - atomic_load_explicit(&rg->head, memory_order_acquire) == RCAP)
