@@ -192,6 +192,16 @@ run_preloaded threads/prodcons MALLOC_MMAP_THRESHOLD_=4096 MALLOC_TRIM_THRESHOLD
 run_preloaded fork/fork_threads MALLOC_ARENA_MAX=1
 run_preloaded api/calloc MALLOC_PERTURB_=165
 run_preloaded api/realloc MALLOC_PERTURB_=165 MALLOC_MMAP_THRESHOLD_=4096
+#     lxmalloc's own settings: no purge delay and no huge-block cache, transparent
+#     huge pages, segments taken from brk.
+run_preloaded api/calloc LXMALLOC_PURGE_DELAY=0 LXMALLOC_HUGE_CACHE=0
+run_preloaded threads/prodcons LXMALLOC_PURGE_DELAY=0 LXMALLOC_HUGE_CACHE=0
+run_preloaded api/sizes LXMALLOC_THP=1
+run_preloaded api/basic LXMALLOC_SOURCE=brk
+run_preloaded api/rlimit LXMALLOC_SOURCE=brk
+run_preloaded api/sbrk LXMALLOC_SOURCE=brk
+run_preloaded threads/random LXMALLOC_SOURCE=brk
+run_preloaded fork/fork_threads LXMALLOC_SOURCE=brk
 
 # 4. Static linking against liblxmalloc.a (with the C library linked dynamically,
 #    and fully static).

@@ -3,6 +3,8 @@
  * calloc(n, 0) return freeable pointers; memory is zeroed even when it is reused:
  * blocks of many sizes (small to 32 MiB) are filled with garbage and freed, then the
  * same sizes are calloc'ed and must read as zero over the whole request.
+ * The same after malloc_trim (memory given back to the kernel and then reused), and
+ * for huge blocks calloc'ed at other sizes than the dirty ones freed before.
  * LXT_QUICK=1 (used under valgrind) runs one round instead of three.
  */
 #include "lxt.h"
@@ -61,6 +63,8 @@ int main(void)
             /* Free in an order that differs per round. */
             for (int i = 0; i < per; i++)
                 T_free(blk[round == 1 ? per - 1 - i : i]);
+            if (round == 2) /* give free memory back to the kernel before reusing it */
+                T_malloc_trim(0);
             for (int i = 0; i < per; i++) {
                 /* Mix one-factor and two-factor forms of the same total. */
                 size_t cnt = (i % 2 && n % 4 == 0) ? 4 : 1, sz = n / cnt;
@@ -73,6 +77,25 @@ int main(void)
             }
             for (int i = 0; i < per; i++)
                 T_free(blk[i]);
+        }
+    }
+
+    /* Huge and large blocks: free a dirty one of one size, calloc another size. */
+    const size_t big[] = {40000, 300000, 1500000, 3 * LXT_MIB, 8 * LXT_MIB, 20 * LXT_MIB};
+    const int nbig = sizeof big / sizeof big[0];
+    for (int i = 0; i < nbig; i++) {
+        for (int j = 0; j < nbig; j++) {
+            unsigned char *d = T_malloc(big[i]);
+            CHECK(d != NULL, "malloc(%zu) returned NULL", big[i]);
+            memset(d, 0xC3, big[i]);
+            T_free(d);
+            if ((i + j) % 3 == 0)
+                T_malloc_trim(0);
+            unsigned char *z = T_calloc(1, big[j]);
+            CHECK(z != NULL, "calloc(1, %zu) returned NULL", big[j]);
+            check_zero(z, big[j], 1, big[j]);
+            memset(z, 0x3C, big[j]);
+            T_free(z);
         }
     }
 
