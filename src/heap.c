@@ -409,7 +409,7 @@ void heap_detach_thread(struct heap *h)
 void heaps_collect(struct heap *self)
 {
     if (self != NULL && self != &lx_empty_heap)
-        heap_collect_locked(self, false);
+        heap_collect_locked(self, true);
     lx_lock(&lx_heaps_lock);
     struct heap *list = lx_orphans;
     lx_orphans = NULL;

@@ -53,6 +53,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    segment_brk_fork_child();
     arenas_reset_locks();
     heaps_fork_child();
 }

@@ -158,6 +158,12 @@ void options_init(void)
             }
             if (pass == 1) {
                 const char *v;
+                if ((v = match(entry, "LXMALLOC_SOURCE")) != NULL) {
+                    if (v[0] == 'b' && v[1] == 'r' && v[2] == 'k' && v[3] == '\0')
+                        lx_opt.source_brk = 1;
+                    else if (!(v[0] == 'm' && v[1] == 'm' && v[2] == 'a' && v[3] == 'p' && v[4] == '\0'))
+                        lx_message("ignoring LXMALLOC_SOURCE=%s: not brk or mmap", v);
+                }
                 if ((v = match(entry, "LXMALLOC_STATS")) != NULL)
                     lx_opt.stats_at_exit = v[0] != '\0' && v[0] != '0';
                 if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL) {

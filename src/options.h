@@ -21,6 +21,7 @@ struct lx_options {
     _Atomic uint64_t purge_delay_ns; /* free runs older than this are given back */
     _Atomic size_t huge_cache;      /* bytes of freed huge blocks kept mapped */
     int thp;                        /* -1 kernel default, 1 MADV_HUGEPAGE, 0 MADV_NOHUGEPAGE */
+    int source_brk;                 /* LXMALLOC_SOURCE=brk: segments from the program break */
     int stats_at_exit;              /* LXMALLOC_STATS=1 */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
 };

@@ -96,6 +96,46 @@ void *os_map_aligned(size_t size, size_t alignment)
     return (void *)base;
 }
 
+void *os_brk_alloc_aligned(size_t size, size_t alignment)
+{
+    int saved = errno;
+    uint8_t *cur = sbrk(0);
+    if (cur == (void *)-1) {
+        errno = saved;
+        return NULL;
+    }
+    uintptr_t base = ((uintptr_t)cur + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    size_t incr = base - (uintptr_t)cur + size;
+    uint8_t *old = sbrk((intptr_t)incr);
+    errno = saved;
+    if (old == (void *)-1)
+        return NULL;
+    if (old != cur) {
+        /* Someone else moved the break in between; take what we got if it fits. */
+        base = ((uintptr_t)old + alignment - 1) & ~(uintptr_t)(alignment - 1);
+        if (base + size > (uintptr_t)old + incr) {
+            if (sbrk(0) == old + incr)
+                (void)sbrk(-(intptr_t)incr);
+            errno = saved;
+            return NULL;
+        }
+    }
+    os_count_mapped(size, 1);
+    return (void *)base;
+}
+
+bool os_brk_release(void *addr, size_t size)
+{
+    int saved = errno;
+    bool done = false;
+    if (sbrk(0) == (uint8_t *)addr + size)
+        done = sbrk(-(intptr_t)size) != (void *)-1;
+    errno = saved;
+    if (done)
+        os_count_mapped(size, -1);
+    return done;
+}
+
 void os_advise_hugepages(void *addr, size_t size, bool enable)
 {
     int saved = errno;

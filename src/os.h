@@ -24,6 +24,13 @@ bool os_unmap(void *addr, size_t size);
 /* Map `size` bytes aligned to `alignment` (a power of two, >= page size). */
 void *os_map_aligned(size_t size, size_t alignment) LX_WUR;
 
+/* The program break. os_brk_alloc_aligned extends it so that `size` bytes aligned
+ * to `alignment` fit, returning them (NULL if the break cannot move, or moved
+ * under us). os_brk_release moves the break back to `addr` if [addr, addr+size)
+ * is its top, and says whether it did. The caller serialises these calls. */
+void *os_brk_alloc_aligned(size_t size, size_t alignment) LX_WUR;
+bool os_brk_release(void *addr, size_t size);
+
 /* Ask for (or refuse) transparent huge pages on a range. */
 void os_advise_hugepages(void *addr, size_t size, bool enable);
 

@@ -6,9 +6,17 @@
  * lookup never finds an entry for memory another mapping may now hold. Entries
  * are relaxed atomics: a reader races only with changes to chunks it has no
  * business touching (a free of memory being unmapped is a double free).
+ *
+ * With LXMALLOC_SOURCE=brk, normal segments are carved from the program break,
+ * as glibc's main arena grows. Only the segment at the top of the break can be
+ * given back (the break moves down); an empty segment below it is "parked": its
+ * pages are discarded, it stays reserved, and the next segment request reuses
+ * it. When the top goes, parked segments that become the top go too. brk_lock
+ * serialises all of it.
  */
 #include "segment.h"
 
+#include "lock.h"
 #include "options.h"
 #include "os.h"
 
@@ -57,13 +65,71 @@ static void segmap_set_range(uintptr_t base, size_t size, uint8_t first, uint8_t
     }
 }
 
+static lx_lock_t brk_lock;
+static struct segment *brk_parked; /* linked through their (zeroed) header's next */
+
+static struct segment *brk_segment_take(void)
+{
+    lx_lock(&brk_lock);
+    struct segment *seg = brk_parked;
+    if (seg != NULL) {
+        brk_parked = seg->next;
+        seg->next = NULL;
+    } else {
+        seg = os_brk_alloc_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
+    }
+    lx_unlock(&brk_lock);
+    return seg;
+}
+
+static void brk_segment_give_back(struct segment *seg)
+{
+    lx_lock(&brk_lock);
+    if (os_brk_release(seg, LX_SEGMENT_SIZE)) {
+        /* The break went down: parked segments now at the top can follow. */
+        bool moved = true;
+        while (moved) {
+            moved = false;
+            for (struct segment **link = &brk_parked; *link != NULL; link = &(*link)->next) {
+                struct segment *p = *link;
+                struct segment *after = p->next;
+                if (os_brk_release(p, LX_SEGMENT_SIZE)) {
+                    *link = after;
+                    moved = true;
+                    break;
+                }
+            }
+        }
+    } else {
+        (void)os_discard(seg, LX_SEGMENT_SIZE);
+        seg->next = brk_parked;
+        brk_parked = seg;
+    }
+    lx_unlock(&brk_lock);
+}
+
+void segment_brk_fork_child(void)
+{
+    lx_lock_reset(&brk_lock);
+}
+
 struct segment *segment_create(struct arena *arena)
 {
-    struct segment *seg = os_map_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
+    struct segment *seg = NULL;
+    bool from_brk = false;
+    if (lx_opt.source_brk) {
+        seg = brk_segment_take();
+        from_brk = seg != NULL;
+    }
+    if (seg == NULL)
+        seg = os_map_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
     if (seg == NULL)
         return NULL;
     if (!segmap_reserve((uintptr_t)seg, LX_SEGMENT_SIZE)) {
-        (void)os_unmap(seg, LX_SEGMENT_SIZE); /* above the 47-bit space, or no leaf */
+        if (from_brk)
+            brk_segment_give_back(seg);
+        else
+            (void)os_unmap(seg, LX_SEGMENT_SIZE); /* above the 47-bit space, or no leaf */
         return NULL;
     }
     if (lx_opt.thp >= 0)
@@ -71,6 +137,7 @@ struct segment *segment_create(struct arena *arena)
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_NORMAL;
     seg->arena = arena;
+    seg->from_brk = from_brk;
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NORMAL, SEGMAP_NORMAL);
     return seg;
 }
@@ -79,7 +146,10 @@ void segment_destroy(struct segment *seg)
 {
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NONE, SEGMAP_NONE);
     seg->cookie = 0;
-    (void)os_unmap(seg, LX_SEGMENT_SIZE);
+    if (seg->from_brk)
+        brk_segment_give_back(seg);
+    else
+        (void)os_unmap(seg, LX_SEGMENT_SIZE);
 }
 
 struct segment *segment_create_huge(size_t map_size, size_t alignment)

@@ -71,7 +71,10 @@ LX_INLINE struct segment *page_segment(const struct page *pg)
 /* A mapped, registered, zeroed normal segment, or NULL. Its metadata pages are
  * not yet a run: the caller (pages.c) sets the buddy state up. */
 struct segment *segment_create(struct arena *arena) LX_WUR;
+/* Unmap it, or with the brk source give it back to the break (or park it). */
 void segment_destroy(struct segment *seg);
+/* fork: the child resets the brk lock. */
+void segment_brk_fork_child(void);
 
 /* A huge mapping of `map_size` bytes (a page multiple, header included), its
  * base aligned to `alignment` (a power of two >= LX_SEGMENT_SIZE). */

@@ -102,7 +102,7 @@ struct segment {
     size_t huge_map_size;     /* huge: bytes mapped from the segment base */
     size_t huge_offset;       /* huge: user block = base + offset */
     uint32_t huge_cached;     /* huge: freed, kept mapped for reuse (large.c's cache) */
-    uint32_t pad;
+    uint32_t from_brk;        /* normal: carved from the program break */
     uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
     LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
 };
