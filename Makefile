@@ -47,6 +47,7 @@ SO        := $(BUILD)/liblxmalloc.so
 STATIC    := $(BUILD)/liblxmalloc.a
 API_LIB   := $(BUILD)/liblxmalloc_api.a
 CMD       := $(BUILD)/lxmalloc
+VERSION   := $(shell sed -n 's/^\#define LXMALLOC_VERSION "\(.*\)"/\1/p' include/lxmalloc.h)
 
 .PHONY: all test run bench install clean check-format
 all: $(SO) $(STATIC) $(API_LIB) $(CMD)
@@ -72,7 +73,15 @@ $(STATIC): $(BUILD)/unity/lxmalloc.o
 $(API_LIB): $(API_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(CMD): tools/lxmalloc.c include/lxmalloc.h | $(BUILD)/obj
+# The command embeds the install prefix's lib directory: rebuild it when PREFIX
+# changes (the stamp's content is the prefix).
+PREFIX_STAMP := $(BUILD)/prefix.stamp
+$(PREFIX_STAMP): FORCE | $(BUILD)/obj
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(CMD): tools/lxmalloc.c include/lxmalloc.h $(PREFIX_STAMP) | $(BUILD)/obj
 	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
 	  -DLX_DEFAULT_LIBDIR='"$(PREFIX)/lib"' -o $@ $<
 
@@ -94,7 +103,8 @@ install: all
 	install -m 644 $(STATIC) $(API_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/lxmalloc.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' lxmalloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lxmalloc.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lxmalloc.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lxmalloc.pc
 	install -m 644 man/lxmalloc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/lxmalloc.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 
