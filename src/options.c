@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "os.h"
 #include "report.h"
 
 extern char **environ;
@@ -166,7 +167,8 @@ void options_init(void)
                 }
                 if ((v = match(entry, "LXMALLOC_STATS")) != NULL)
                     lx_opt.stats_at_exit = v[0] != '\0' && v[0] != '0';
-                if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL) {
+                /* A privileged process must not append to a file its caller names. */
+                if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL && !os_is_secure()) {
                     size_t n = 0;
                     while (v[n] != '\0' && n + 1 < sizeof(lx_opt.stats_file)) {
                         lx_opt.stats_file[n] = v[n];

@@ -220,6 +220,11 @@ void os_abort(void)
     abort();
 }
 
+bool os_is_secure(void)
+{
+    return getauxval(AT_SECURE) != 0;
+}
+
 int os_getpid(void)
 {
     return (int)syscall(SYS_getpid);

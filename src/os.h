@@ -49,6 +49,8 @@ int os_open_append(const char *path);
 void os_close(int fd);
 
 LX_NORETURN void os_abort(void);
+/* True in set-user-ID / set-group-ID (AT_SECURE) processes. */
+bool os_is_secure(void);
 int os_getpid(void);
 long os_maxrss_kb(void);
 unsigned os_cpu_count(void);
