@@ -822,7 +822,19 @@ def main():
     ap.add_argument("--no-install", action="store_true", help="never call apt-get")
     ap.add_argument("--update-docs", action="store_true", help="copy the results into docs/")
     ap.add_argument("--list", action="store_true", help="list the workloads and exit")
+    ap.add_argument("--docs-only", action="store_true",
+                    help="run nothing: copy OUT/latest.md and latest.svg of an earlier run into docs/")
     args = ap.parse_args()
+
+    if args.docs_only:
+        with open(os.path.join(args.out, "latest.md")) as f:
+            md = f.read()
+        svg = None
+        if os.path.exists(os.path.join(args.out, "latest.svg")):
+            with open(os.path.join(args.out, "latest.svg")) as f:
+                svg = f.read()
+        update_docs(md, svg)
+        return 0
 
     wls = workloads(args.quick)
     if args.only:
