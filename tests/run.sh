@@ -141,7 +141,10 @@ run_linked() {
 
 # An lx_ API flavour under valgrind.
 VALGRIND=
-if [ "${LXT_VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
+NO_VALGRIND="valgrind not installed"
+if [ "${LXT_VALGRIND:-1}" = 0 ]; then
+    NO_VALGRIND="disabled with LXT_VALGRIND=0"
+elif command -v valgrind >/dev/null 2>&1; then
     VALGRIND=valgrind
 fi
 run_valgrind() {
@@ -152,7 +155,7 @@ run_valgrind() {
         return
     fi
     if [ -z "$VALGRIND" ]; then
-        skip_test "$name" "valgrind not installed"
+        skip_test "$name" "$NO_VALGRIND"
         return
     fi
     [ -x "$exe" ] || { missing "$name" "$exe"; return; }

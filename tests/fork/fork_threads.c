@@ -1,6 +1,6 @@
 /*
- * fork() while other threads allocate: 4 threads malloc/realloc/free in a loop and
- * publish finished blocks in shared atomic slots; the main thread forks 200 times.
+ * fork() while other threads allocate: 4 threads malloc/realloc/free in a loop
+ * (small, large and huge blocks) and publish finished blocks in shared atomic slots; the main thread forks 200 times.
  * Each child verifies and frees blocks allocated before the fork (by the main
  * thread and by the other threads, which do not exist in the child), mallocs,
  * reallocs and frees its own blocks, sometimes starts and joins a thread, and
@@ -19,7 +19,7 @@
 #define NFORKS 200
 #define NSHARED 64
 #define NMAIN 64
-#define CHILD_DEADLINE_MS 20000
+#define CHILD_DEADLINE_MS 10000
 
 struct blk {
     unsigned char *p;
@@ -59,9 +59,10 @@ static void *worker(void *arg)
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
         /* Churn some private blocks. */
         for (int i = 0; i < 32; i++) {
-            /* Now and then a huge block, so fork also catches huge-mapping paths. */
-            size_t n = lxt_next(&r) % 64 == 0 ? lxt_range(&r, 1100 * LXT_KIB, 4 * LXT_MIB)
-                                               : lxt_size(&r, 200 * LXT_KIB);
+            /* Huge blocks too (often in worker 0), so fork also meets the huge paths. */
+            size_t n = lxt_next(&r) % (id == 0 ? 8 : 64) == 0
+                           ? lxt_range(&r, 1100 * LXT_KIB, 3 * LXT_MIB)
+                           : lxt_size(&r, 200 * LXT_KIB);
             if (local[i] != NULL && lxt_next(&r) % 2) {
                 local[i] = T_realloc(local[i], n);
                 CHECK(local[i] != NULL, "realloc(.., %zu) returned NULL", n);
