@@ -1,6 +1,6 @@
 // C++ program run with and without LD_PRELOAD; its stdout must be identical.
-// Exercises vectors, maps, strings, shared_ptr, std::thread, new/delete and
-// aligned new (alignas(64) types). With --require-lx it also checks that operator
+// Exercises vectors, maps, strings, shared_ptr, std::thread, new/delete,
+// aligned new (alignas(64) types) and allocation failure (bad_alloc, nothrow new). With --require-lx it also checks that operator
 // new really ends up in lxmalloc: malloc must resolve to the object that defines
 // lx_malloc, lx_malloc_usable_size must accept new'd memory, and lx_stats_get's
 // malloc_count must grow when only operator new is called.
@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <new>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -37,6 +39,9 @@ struct alignas(64) Cell {
 struct alignas(256) Big {
     char c[1000];
 };
+
+// Keep the compiler from eliding a new/delete pair.
+static void escape(void *p) { asm volatile("" : : "g"(p) : "memory"); }
 
 static std::uint64_t mix(std::uint64_t x)
 {
@@ -152,6 +157,36 @@ int main(int argc, char **argv)
     }
     std::printf("aligned: %zu cells, %zu bigs, x=%llx\n", cells.size(), bigs.size(),
                 (unsigned long long)x);
+
+    // Allocation failure: operator new throws, nothrow new returns null, and the
+    // heap works afterwards.
+    std::size_t absurd = std::numeric_limits<std::size_t>::max() / 4;
+    volatile std::size_t n_absurd = absurd;
+    int failures = 0;
+    try {
+        char *p = new char[n_absurd];
+        escape(p);
+        delete[] p;
+    } catch (const std::bad_alloc &) {
+        failures++;
+    }
+    char *np = new (std::nothrow) char[n_absurd];
+    escape(np);
+    if (np == nullptr)
+        failures++;
+    delete[] np;
+    try {
+        Cell *c = new Cell[n_absurd / sizeof(Cell) / 2];
+        escape(c);
+        delete[] c;
+    } catch (const std::bad_alloc &) {
+        failures++;
+    }
+    if (failures != 3)
+        fail("absurd allocations did not all fail: failures of 3", static_cast<unsigned>(failures));
+    std::vector<int> after(100000, 7);
+    std::printf("bad_alloc: %d of 3 failed as expected, then %lld\n", failures,
+                std::accumulate(after.begin(), after.end(), 0LL));
 
     // Threads allocating, sharing and freeing.
     std::mutex mu;
