@@ -8,15 +8,17 @@
  * nothing), and the fork handlers are registered after it, when a malloc from
  * inside pthread_atfork would already find lxmalloc ready.
  *
- * fork: prepare takes lx_heaps_lock then every arena lock (the documented lock
- * order); the parent releases them in reverse; the child resets them, since the
- * forking thread is the only thread left, and orphans the heaps of the others.
+ * fork: prepare takes lx_heaps_lock, every arena lock, then the huge cache's lock
+ * (the documented lock order); the parent releases them in reverse; the child
+ * resets them, since the forking thread is the only thread left, and orphans the
+ * heaps of the others.
  */
 #include "init.h"
 
 #include <pthread.h>
 
 #include "heap.h"
+#include "large.h"
 #include "options.h"
 #include "os.h"
 #include "pages.h"
@@ -43,16 +45,19 @@ static void fork_prepare(void)
 {
     heaps_fork_prepare();
     arenas_lock_all();
+    huge_cache_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    huge_cache_fork_parent();
     arenas_unlock_all();
     heaps_fork_parent();
 }
 
 static void fork_child(void)
 {
+    huge_cache_fork_child();
     segment_brk_fork_child();
     arenas_reset_locks();
     heaps_fork_child();

@@ -60,6 +60,21 @@ static struct {
     size_t unmapped; /* bytes of cached blocks unmapped, ever */
 } huge_cache;
 
+void huge_cache_fork_prepare(void)
+{
+    lx_lock(&huge_cache.lock);
+}
+
+void huge_cache_fork_parent(void)
+{
+    lx_unlock(&huge_cache.lock);
+}
+
+void huge_cache_fork_child(void)
+{
+    lx_lock_reset(&huge_cache.lock);
+}
+
 void huge_cache_counts(size_t *cached, size_t *unmapped)
 {
     *cached = huge_cache.bytes;

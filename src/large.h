@@ -24,6 +24,11 @@ void huge_free(struct segment *seg);
 /* Unmap cached huge blocks older than the purge delay (all of them with `all`);
  * returns the bytes unmapped. */
 size_t huge_cache_expire(bool all);
+/* fork: take / release / reset the huge cache's lock (after the arena locks). */
+void huge_cache_fork_prepare(void);
+void huge_cache_fork_parent(void);
+void huge_cache_fork_child(void);
+
 /* Bytes now cached, and bytes of cached blocks unmapped so far. */
 void huge_cache_counts(size_t *cached, size_t *unmapped);
 /* Resize in place or move with mremap; NULL leaves the block as it was. */

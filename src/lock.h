@@ -4,7 +4,9 @@
  * enough to be zero-initialised in .bss and usable before lxmalloc initialises.
  * Used only on slow paths (arenas, the heap registry); never on the fast path.
  * Lock order, outermost first: global lock (registry, orphans, init) -> arena locks
- * in index order. fork's prepare handler takes them in that order.
+ * in index order -> the brk lock (segment.c, taken under an arena lock) and the
+ * huge cache's lock (large.c, taken alone). fork's prepare handler takes them in
+ * that order.
  */
 #ifndef LX_LOCK_H
 #define LX_LOCK_H

@@ -169,24 +169,71 @@ static void buddy_free_range(struct arena *a, struct segment *seg, size_t start,
     }
 }
 
-/* Give dirty blocks back, oldest first, while the time or the ratio rule says so
- * (every one of them with `all`). */
+static void arena_release_segment_locked(struct arena *a, struct segment *seg);
+
+/* A run just went back to the free lists of `seg`: keep or unmap the segment if
+ * it is now empty. */
+static void arena_segment_emptied_locked(struct arena *a, struct segment *seg)
+{
+    if (seg->used_pages != LX_SEGMENT_META_PAGES)
+        return;
+    a->empty_count++;
+    size_t keep = atomic_load_explicit(&lx_opt.trim_threshold, memory_order_relaxed);
+    if (a->empty_count * LX_SEGMENT_SIZE > keep)
+        arena_release_segment_locked(a, seg);
+}
+
+#define LX_PURGE_BATCH 16
+
+/*
+ * Give dirty blocks back, oldest first, while the time or the ratio rule says so
+ * (every one of them with `all`). madvise can take a while on big blocks, so it
+ * runs without the lock: the chosen blocks leave the free lists as RUN_PURGING
+ * runs (counted as used, so their segment stays), and come back clean after.
+ * Called last in an arena operation, with the lock held; returns with it held.
+ */
 static void arena_purge_locked(struct arena *a, bool all)
 {
-    if (a->dirty_head == NULL)
-        return;
     uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
-    uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
-    struct page *pg;
-    while ((pg = a->dirty_head) != NULL) {
-        bool old = pg->freed_ns + delay <= a->clock_ns;
-        if (!all && !old && a->dirty_pages <= bound)
-            break;
-        dirty_unlink(a, pg);
-        struct segment *seg = page_segment(pg);
-        (void)os_discard(page_address(seg, pg), (size_t)pg->run_pages << LX_PAGE_SHIFT);
-        a->purged_pages += pg->run_pages;
-        a->purge_calls++;
+    for (;;) {
+        struct page *batch[LX_PURGE_BATCH];
+        unsigned n = 0;
+        uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
+        struct page *pg;
+        while (n < LX_PURGE_BATCH && (pg = a->dirty_head) != NULL) {
+            bool old = pg->freed_ns + delay <= a->clock_ns;
+            if (!all && !old && a->dirty_pages <= bound)
+                break;
+            struct segment *seg = page_segment(pg);
+            size_t npages = pg->run_pages;
+            (void)buddy_remove(a, pg);
+            if (seg->used_pages == LX_SEGMENT_META_PAGES)
+                a->empty_count--;
+            pg->kind = RUN_PURGING;
+            pg->run_pages = (uint16_t)npages;
+            seg->used_pages += (uint32_t)npages;
+            a->used_pages += npages;
+            batch[n++] = pg;
+        }
+        if (n == 0)
+            return;
+        lx_unlock(&a->lock);
+        for (unsigned i = 0; i < n; i++) {
+            struct segment *seg = page_segment(batch[i]);
+            (void)os_discard(page_address(seg, batch[i]), (size_t)batch[i]->run_pages << LX_PAGE_SHIFT);
+        }
+        lx_lock(&a->lock);
+        for (unsigned i = 0; i < n; i++) {
+            struct page *p = batch[i];
+            struct segment *seg = page_segment(p);
+            size_t idx = page_idx(seg, p), npages = p->run_pages;
+            seg->used_pages -= (uint32_t)npages;
+            a->used_pages -= npages;
+            a->purged_pages += npages;
+            a->purge_calls++;
+            buddy_free_range(a, seg, idx, idx + npages, false);
+            arena_segment_emptied_locked(a, seg);
+        }
     }
 }
 
@@ -296,12 +343,7 @@ void arena_free_run(struct page *pg)
     seg->used_pages -= (uint32_t)npages;
     a->used_pages -= npages;
     buddy_free_range(a, seg, idx, idx + npages, true);
-    if (seg->used_pages == LX_SEGMENT_META_PAGES) {
-        a->empty_count++;
-        size_t keep = atomic_load_explicit(&lx_opt.trim_threshold, memory_order_relaxed);
-        if (a->empty_count * LX_SEGMENT_SIZE > keep)
-            arena_release_segment_locked(a, seg);
-    }
+    arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
 }
@@ -314,6 +356,9 @@ size_t arenas_trim(void)
         if (a->segments == NULL)
             continue;
         lx_lock(&a->lock);
+        uint64_t before = a->purged_pages;
+        arena_purge_locked(a, true);
+        released += (size_t)(a->purged_pages - before) << LX_PAGE_SHIFT;
         struct segment *seg = a->segments;
         while (seg != NULL) {
             struct segment *next = seg->next;
@@ -323,9 +368,6 @@ size_t arenas_trim(void)
             }
             seg = next;
         }
-        uint64_t before = a->purged_pages;
-        arena_purge_locked(a, true);
-        released += (size_t)(a->purged_pages - before) << LX_PAGE_SHIFT;
         lx_unlock(&a->lock);
     }
     return released;
@@ -425,6 +467,8 @@ size_t arena_check(struct arena *a)
                         problems++;
                     }
                 }
+            } else if (pg->kind == RUN_PURGING) {
+                used += (uint32_t)n; /* another thread is purging it; head[] is not kept */
             } else {
                 used += (uint32_t)n;
                 for (size_t i = 0; i < n; i++) {

@@ -48,6 +48,7 @@ enum run_kind {
     RUN_SLAB,     /* head of a slab */
     RUN_LARGE,    /* head of a large run */
     RUN_META,     /* the segment's own metadata pages */
+    RUN_PURGING,  /* a free block taken off the lists while madvise runs on it */
 };
 
 /* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
