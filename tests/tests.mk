@@ -9,6 +9,8 @@
 #   tests/static/*.c                     linked with liblxmalloc.a
 #   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
+#   tests/misuse/*.c                     one heap bug each, run preloaded in default and debug
+#                                        mode; built -O0 so the bug stays as written
 
 LXT_DIR      := $(BUILD)/tests
 LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread
@@ -24,16 +26,18 @@ LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
 LXT_FORK_SRCS   := $(wildcard tests/fork/*.c)
 LXT_STATIC_SRCS := $(wildcard tests/static/*.c)
 LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
+LXT_MISUSE_SRCS := $(wildcard tests/misuse/*.c)
 
 LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS))
 LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
 LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
 LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
 LXT_UNIT_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_UNIT_SRCS))
+LXT_MISUSE_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_MISUSE_SRCS))
 LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) \
-                $(LXT_UNIT_BINS) $(LXT_CXX_BIN)
+                $(LXT_UNIT_BINS) $(LXT_MISUSE_BINS) $(LXT_CXX_BIN)
 
 .PHONY: test-bins
 test-bins: $(LXT_ALL_BINS)
@@ -57,6 +61,10 @@ $(LXT_STATIC_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS) $(STATIC)
 $(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -Isrc -Iinclude $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_MISUSE_BINS): $(LXT_DIR)/%: tests/%.c tests/misuse/misuse.h
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -O0 -o $@ $<
 
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h
 	@mkdir -p $(@D)
