@@ -4,15 +4,21 @@
  * glibc's semantics. The only layer that sets errno.
  *
  * malloc fast path (sizes up to LX_DIRECT_MAX): the thread's heap -> its direct
- * table entry for (size+15)/16 -> that slab's free list -> pop. A thread with no
- * heap yet points at lx_empty_heap, whose entries all lead to a slab with no
- * free block, so the first malloc falls into the slow path without a test.
+ * table entry for (size+15)/16 -> that slab's free list -> decode and check the
+ * link -> pop, set the block's live bit. A thread with no heap yet points at
+ * lx_empty_heap, whose entries all lead to a slab with no free block, so the
+ * first malloc falls into the slow path without a test.
  *
  * free fast path: one byte of the segment map says the pointer is in a normal
  * segment -> mask to the segment -> head[] to the run's descriptor -> if the run
- * is a slab owned by this thread's heap and not full, push on local_free.
- * Everything else (remote frees, full slabs, large and huge blocks, pointers that
- * are not ours, perturb mode) goes to the slow path.
+ * is a slab owned by this thread's heap, not full, and the pointer's live bit is
+ * set, clear it and push on local_free. Everything else (remote frees, full
+ * slabs, large and huge blocks, pointers that are not live blocks of ours,
+ * hooks) goes to the slow path, which reports what is wrong with a bad pointer.
+ *
+ * Debug mode (lx_opt.debug, fixed at start-up) wraps every block in debug.c's
+ * layout here: the raw block comes from the ordinary paths, the program gets
+ * the user pointer inside it, and free goes through the quarantine.
  */
 #include "alloc.h"
 
@@ -434,8 +440,8 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
     bool fresh;
     void *p;
     check_set_caller(__builtin_return_address(0));
-    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
-        debug_on()) {
+    /* debug_on() initialises first: the process's first allocation may be this one. */
+    if (LX_UNLIKELY(debug_on())) {
         p = debug_alloc(total, LX_ALIGN, true, __builtin_return_address(0));
         fresh = true;
     } else {

@@ -273,5 +273,22 @@ for src in tests/misuse/*.c; do
     run_misuse "$src" debug
 done
 
+# 8. Correct programs in debug mode: the thread, fork and some API tests must run
+#    clean with canaries and quarantine on (realloc and rlimit are left out: they
+#    check that freed memory comes back, which the quarantine delays on purpose).
+for src in tests/threads/*.c tests/fork/*.c tests/api/basic.c tests/api/calloc.c \
+    tests/api/align.c tests/api/sizes.c; do
+    d=${src%/*}
+    name=debug/${d##*/}/$(base "$src")
+    selected "$name" || continue
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "needs the library (LXT_SYSTEM=1)"
+        continue
+    fi
+    exe=$T/${d##*/}/$(base "$src")
+    [ -x "$exe" ] || { missing "$name" "$exe"; continue; }
+    run_test "$name" "$LIMIT" env LXT_QUICK=1 LXMALLOC_DEBUG=1 LD_PRELOAD="$SO" "$exe"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
