@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# lxmalloc build. Variants: make DEBUG=1 (checked build), make SANITIZE=undefined,
-# make CC=clang. Targets: all (default), test, run, bench, install, clean.
+# lxmalloc build. Variants: make DEBUG=1 (checked build), make HEAP_DEBUG=1 (debug
+# mode on by default), make SANITIZE=undefined, make CC=clang. Targets: all
+# (default), test, run, bench, install, clean.
 
 CC        ?= gcc
 ifeq ($(origin CC),default)
@@ -11,6 +12,7 @@ PREFIX    ?= /usr/local
 DEBUG     ?= 0
 SANITIZE  ?=
 BUILD     ?= build
+HEAP_DEBUG ?= 0
 
 ifneq ($(DEBUG),0)
 ifneq ($(DEBUG),1)
@@ -19,6 +21,12 @@ ifneq ($(DEBUG),3)
 $(error DEBUG must be 0, 1, 2 or 3)
 endif
 endif
+endif
+endif
+
+ifneq ($(HEAP_DEBUG),0)
+ifneq ($(HEAP_DEBUG),1)
+$(error HEAP_DEBUG must be 0 or 1)
 endif
 endif
 
@@ -36,7 +44,7 @@ endif
 CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt -fno-semantic-interposition \
               -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free \
               -fno-builtin-calloc -fno-builtin-realloc \
-              $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+              -DLX_HEAP_DEBUG_DEFAULT=$(HEAP_DEBUG) $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDLIBS_LIB := -lpthread
 
 LIB_SRCS := $(filter-out src/unity.c,$(wildcard src/*.c))

@@ -4,15 +4,21 @@
  * glibc's semantics. The only layer that sets errno.
  *
  * malloc fast path (sizes up to LX_DIRECT_MAX): the thread's heap -> its direct
- * table entry for (size+15)/16 -> that slab's free list -> pop. A thread with no
- * heap yet points at lx_empty_heap, whose entries all lead to a slab with no
- * free block, so the first malloc falls into the slow path without a test.
+ * table entry for (size+15)/16 -> that slab's free list -> decode and check the
+ * link -> pop, set the block's live bit. A thread with no heap yet points at
+ * lx_empty_heap, whose entries all lead to a slab with no free block, so the
+ * first malloc falls into the slow path without a test.
  *
  * free fast path: one byte of the segment map says the pointer is in a normal
  * segment -> mask to the segment -> head[] to the run's descriptor -> if the run
- * is a slab owned by this thread's heap and not full, push on local_free.
- * Everything else (remote frees, full slabs, large and huge blocks, pointers that
- * are not ours, perturb mode) goes to the slow path.
+ * is a slab owned by this thread's heap, not full, and the pointer's live bit is
+ * set, clear it and push on local_free. Everything else (remote frees, full
+ * slabs, large and huge blocks, pointers that are not live blocks of ours,
+ * hooks) goes to the slow path, which reports what is wrong with a bad pointer.
+ *
+ * Debug mode (lx_opt.debug, fixed at start-up) wraps every block in debug.c's
+ * layout here: the raw block comes from the ordinary paths, the program gets
+ * the user pointer inside it, and free goes through the quarantine.
  */
 #include "alloc.h"
 
@@ -22,12 +28,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "debug.h"
 #include "heap.h"
 #include "init.h"
 #include "large.h"
 #include "lxmalloc.h"
 #include "options.h"
 #include "pages.h"
+#include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
 #include "slab.h"
@@ -37,17 +45,44 @@
 
 enum block_kind { BLOCK_BAD = 0, BLOCK_SMALL, BLOCK_LARGE, BLOCK_HUGE };
 
+/* The block containing an address, whatever its state. */
 struct block_info {
-    enum block_kind kind;
+    enum block_kind kind; /* BLOCK_BAD: p lies in no block (problem says why) */
     struct segment *seg;
     struct page *pg;
-    size_t usable;
-    const char *problem; /* for BLOCK_BAD */
+    uint8_t *base;        /* start of the block */
+    size_t usable;        /* its usable bytes */
+    const char *problem;  /* for BLOCK_BAD */
+    bool freed_run;       /* BLOCK_BAD: p starts a page in free pages, a large block's double free */
+    bool freed_huge;      /* BLOCK_BAD: p is a huge block kept in the cache after its free */
 };
 
-static struct block_info block_lookup(void *p)
+/* Huge blocks leave the segment map when they are freed; the addresses of the
+ * last few are kept so that freeing one again reads "double free", not "not
+ * ours". A racy ring of relaxed words: a lost entry only costs that wording. */
+#define LX_HUGE_FREED_RING 64
+static _Atomic uintptr_t lx_huge_freed[LX_HUGE_FREED_RING];
+static _Atomic unsigned lx_huge_freed_next;
+
+static void huge_freed_note(const void *p)
 {
-    struct block_info bi = {BLOCK_BAD, NULL, NULL, 0, "invalid pointer (not allocated by lxmalloc)"};
+    unsigned i = atomic_fetch_add_explicit(&lx_huge_freed_next, 1, memory_order_relaxed);
+    atomic_store_explicit(&lx_huge_freed[i % LX_HUGE_FREED_RING], (uintptr_t)p,
+                          memory_order_relaxed);
+}
+
+static bool huge_freed_recently(const void *p)
+{
+    for (unsigned i = 0; i < LX_HUGE_FREED_RING; i++) {
+        if (atomic_load_explicit(&lx_huge_freed[i], memory_order_relaxed) == (uintptr_t)p)
+            return true;
+    }
+    return false;
+}
+
+static struct block_info block_find(const void *p)
+{
+    struct block_info bi = {BLOCK_BAD, NULL, NULL, NULL, 0, NULL, false, false};
     unsigned m = segmap_get((uintptr_t)p);
     if (m == SEGMAP_NORMAL) {
         struct segment *seg = segment_of(p);
@@ -55,37 +90,101 @@ static struct block_info block_lookup(void *p)
         bi.seg = seg;
         bi.pg = pg;
         if (pg->kind == RUN_SLAB) {
-            size_t off = (size_t)((uint8_t *)p - pg->start);
-            if ((uint8_t *)p < pg->start || off % pg->block_size != 0) {
-                bi.problem = "invalid pointer (inside a block, not at its start)";
+            size_t off = (size_t)((const uint8_t *)p - pg->start);
+            size_t idx = off / pg->block_size;
+            if ((const uint8_t *)p < pg->start || idx >= pg->capacity) {
+                bi.problem = "not a block (the unused end of a slab)";
                 return bi;
             }
             bi.kind = BLOCK_SMALL;
+            bi.base = pg->start + idx * pg->block_size;
             bi.usable = pg->block_size;
         } else if (pg->kind == RUN_LARGE) {
-            if ((uint8_t *)p != pg->start) {
-                bi.problem = "invalid pointer (inside a block, not at its start)";
+            if ((const uint8_t *)p < pg->start) {
+                bi.problem = "not a block (the alignment padding before a large block)";
                 return bi;
             }
             bi.kind = BLOCK_LARGE;
+            bi.base = pg->start;
             bi.usable = pg->block_size;
+        } else if (pg->kind == RUN_META) {
+            bi.problem = "not a block (lxmalloc's own metadata)";
+        } else if (((uintptr_t)p & (LX_PAGE_SIZE - 1)) == 0) {
+            bi.freed_run = true;
         } else {
-            bi.problem = "double free or invalid pointer (memory not allocated)";
+            bi.problem = "not a block (free pages of a segment; a large block freed before?)";
         }
     } else if (m == SEGMAP_HUGE || m == SEGMAP_HUGE_TAIL) {
         struct segment *seg = segment_huge_containing(p);
-        if (seg == NULL || !segment_valid(seg) || seg->huge_cached) {
-            bi.problem = "double free or invalid pointer (memory not allocated)";
+        if (seg == NULL || !segment_valid(seg)) {
+            bi.problem = "not a block (a huge mapping with a damaged header)";
             return bi;
         }
-        if ((uint8_t *)p != (uint8_t *)seg + seg->huge_offset) {
-            bi.problem = "invalid pointer (inside a block, not at its start)";
+        if (seg->huge_cached) {
+            /* Its start, or (debug mode) the user pointer just past a debug header. */
+            const uint8_t *start = (uint8_t *)seg + seg->huge_offset;
+            bi.freed_huge = (const uint8_t *)p >= start && (const uint8_t *)p < start + 64;
+            if (!bi.freed_huge)
+                bi.problem = "not a block (inside a freed huge block)";
+            return bi;
+        }
+        uint8_t *base = (uint8_t *)seg + seg->huge_offset;
+        if ((const uint8_t *)p < base) {
+            bi.problem = "not a block (the header page of a huge block)";
             return bi;
         }
         bi.kind = BLOCK_HUGE;
         bi.seg = seg;
+        bi.base = base;
         bi.usable = huge_usable(seg);
     }
+    return bi;
+}
+
+/* Report a pointer `func` cannot take: p is not a live block of ours. */
+LX_COLD static void report_bad(const char *func, const void *p, const struct block_info *bi)
+{
+    if (bi->kind != BLOCK_BAD) {
+        size_t into = (size_t)((const uint8_t *)p - bi->base);
+        if (into == 0) {
+            if (strcmp(func, "free") == 0)
+                check_double_free(func, p, bi->usable);
+            else
+                check_error(NULL, "%s() of %p (%zu-byte block), which is already free", func, p,
+                            bi->usable);
+        } else {
+            check_error(NULL, "%s() of %p, %zu bytes inside the %zu-byte block at %p", func, p,
+                        into, bi->usable, (void *)bi->base);
+        }
+        return;
+    }
+    const char *what = NULL;
+    if (bi->freed_run)
+        what = "a large block; its pages are already free";
+    else if (bi->freed_huge || (bi->problem == NULL && huge_freed_recently(p)))
+        what = "a huge block, already freed";
+    if (what != NULL) {
+        if (strcmp(func, "free") == 0)
+            check_error(NULL, "double free of %p (%s)", p, what);
+        else
+            check_error(NULL, "%s() of %p (%s), which is already free", func, p, what);
+        return;
+    }
+    if (bi->problem != NULL) {
+        check_bad_pointer(func, p, bi->problem);
+        return;
+    }
+    check_foreign_pointer(func, p);
+}
+
+/* The live block that starts at p, or BLOCK_BAD after reporting why not. */
+static struct block_info block_lookup(void *p, const char *func)
+{
+    struct block_info bi = block_find(p);
+    if (bi.kind != BLOCK_BAD && bi.base == p && (bi.kind != BLOCK_SMALL || block_is_live(p)))
+        return bi;
+    report_bad(func, p, &bi);
+    bi.kind = BLOCK_BAD;
     return bi;
 }
 
@@ -103,9 +202,7 @@ static void *alloc_small(struct heap *h, unsigned cls)
 {
     struct page *pg = h->queues[cls].head;
     if (pg != NULL && pg->free != NULL) {
-        struct block *b = pg->free;
-        pg->free = block_next(b);
-        pg->used++;
+        struct block *b = slab_pop(pg);
         stats_small_alloc(h, cls);
         return b;
     }
@@ -156,15 +253,167 @@ static void perturb_alloc(void *p, size_t size)
         memset(p, byte ^ 0xff, size);
 }
 
-LX_COLD static void *malloc_slow(size_t size)
+/* ---- debug mode -------------------------------------------------------------- */
+
+static bool debug_on(void)
 {
+    lx_process_init();
+    return lx_opt.debug != 0;
+}
+
+/* The byte freed memory is filled with: zero-on-free wins, then M_PERTURB's byte,
+ * then debug mode's own poison. */
+static uint8_t free_fill_byte(void)
+{
+    if (lx_opt.zero_on_free)
+        return 0;
+    int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
+    return byte != 0 ? (uint8_t)byte : 0xdf;
+}
+
+static void *debug_alloc(size_t size, size_t alignment, bool zero, const void *site)
+{
+    size_t raw_size;
+    if (!debug_raw_size(size, alignment, &raw_size))
+        return NULL;
     bool fresh;
-    void *p = alloc_any(size, LX_ALIGN, &fresh);
+    uint8_t *raw = alloc_any(raw_size, alignment < LX_ALIGN ? LX_ALIGN : alignment, &fresh);
+    if (raw == NULL)
+        return NULL;
+    struct block_info bi = block_find(raw);
+    lx_assert(bi.kind != BLOCK_BAD && bi.base == raw);
+    uint8_t *user = debug_block_init(raw, bi.usable, size, alignment, site);
+    if (zero)
+        memset(user, 0, size);
+    else
+        perturb_alloc(user, size);
+    return user;
+}
+
+/* The debug block the program calls `p`, live; BLOCK_BAD after a report if p is
+ * not one. */
+static struct block_info debug_lookup(void *p, const char *func, struct debug_block *d)
+{
+    struct block_info bi = block_find(p);
+    if (bi.kind == BLOCK_BAD) {
+        report_bad(func, p, &bi);
+        return bi;
+    }
+    bool parsed = debug_block_parse(bi.base, bi.usable, p, d);
+    if (bi.kind == BLOCK_SMALL && !block_is_live(bi.base)) {
+        /* Freed, out of the quarantine and back in its slab (maybe reused). */
+        struct check_sites sites = {parsed ? d->alloc_site : NULL, parsed ? d->free_site : NULL};
+        size_t size = parsed ? d->size : bi.usable;
+        if (strcmp(func, "free") == 0)
+            check_error(&sites, "double free of %p (%zu-byte block)", p, size);
+        else
+            check_error(&sites, "%s() of %p (%zu-byte block), which is already free", func, p,
+                        size);
+        bi.kind = BLOCK_BAD;
+        return bi;
+    }
+    if (!parsed) {
+        struct debug_block outer;
+        uint8_t *start = bi.base + LX_DEBUG_HEADER;
+        if (debug_block_parse(bi.base, bi.usable, start, &outer) && (uint8_t *)p > start)
+            check_error(&(struct check_sites){outer.alloc_site, outer.free_site},
+                        "%s() of %p, %zu bytes inside the %zu-byte block at %p", func, p,
+                        (size_t)((uint8_t *)p - start), outer.size, (void *)start);
+        else
+            check_error(NULL, "%s() of %p, which is not the start of a block (inside the "
+                              "%zu-byte block at %p)",
+                        func, p, bi.usable, (void *)bi.base);
+        bi.kind = BLOCK_BAD;
+        return bi;
+    }
+    struct check_sites sites = {d->alloc_site, d->free_site};
+    if (d->state == DEBUG_FREED) {
+        if (strcmp(func, "free") == 0)
+            check_error(&sites, "double free of %p (%zu-byte block)", p, d->size);
+        else
+            check_error(&sites, "%s() of %p (%zu-byte block), which is already free", func, p,
+                        d->size);
+        bi.kind = BLOCK_BAD;
+        return bi;
+    }
+    bool to_end;
+    size_t over = debug_canary_damage(d, &to_end);
+    if (over != 0) {
+        check_error(&sites, "heap overflow by %zu%s byte%s past a %zu-byte block at %p (found in "
+                            "%s())",
+                    over, to_end ? " or more" : "", over == 1 && !to_end ? "" : "s", d->size, p,
+                    func);
+        /* The block is damaged beyond our header's promise: never reuse it. */
+        bi.kind = BLOCK_BAD;
+        return bi;
+    }
+    return bi;
+}
+
+static void free_known_block(void *p, const struct block_info *bi);
+
+/* A block leaves the quarantine: check it was not written, then free it for real. */
+static void debug_release(void *user, bool free_it)
+{
+    struct block_info bi = block_find(user);
+    struct debug_block d;
+    if (bi.kind == BLOCK_BAD || !debug_block_parse(bi.base, bi.usable, user, &d))
+        return; /* cannot happen unless the heap is corrupt; leak the block */
+    size_t at = debug_poison_damage(&d, free_fill_byte());
+    if (at != SIZE_MAX) {
+        check_error(&(struct check_sites){d.alloc_site, d.free_site},
+                    "write after free at offset %zu of a %zu-byte block at %p", at, d.size, user);
+        return; /* leak it: whoever wrote may write again */
+    }
+    if (free_it)
+        free_known_block(bi.base, &bi);
+}
+
+static void debug_free(void *p, const char *func, const void *site)
+{
+    struct debug_block d;
+    struct block_info bi = debug_lookup(p, func, &d);
+    if (bi.kind == BLOCK_BAD)
+        return;
+    debug_block_free(&d, site, free_fill_byte());
+    if (bi.kind == BLOCK_HUGE || d.size > LX_QUARANTINE_BLOCK_MAX) {
+        if (bi.kind == BLOCK_HUGE)
+            huge_freed_note(p);
+        free_known_block(bi.base, &bi);
+        return;
+    }
+    void *out = debug_quarantine_push(p, d.size);
+    if (out != NULL)
+        debug_release(out, true);
+}
+
+/* At exit: every block still in quarantine is checked for writes after free. */
+void alloc_debug_exit(void)
+{
+    if (!lx_opt.debug)
+        return;
+    void *p;
+    while ((p = debug_quarantine_pop()) != NULL)
+        debug_release(p, false);
+}
+
+/* ---- malloc ------------------------------------------------------------------ */
+
+LX_COLD static void *malloc_slow(size_t size, const void *caller)
+{
+    check_set_caller(caller);
+    bool fresh;
+    void *p;
+    if (LX_UNLIKELY(debug_on()))
+        p = debug_alloc(size, LX_ALIGN, false, caller);
+    else
+        p = alloc_any(size, LX_ALIGN, &fresh);
     if (LX_UNLIKELY(p == NULL)) {
         errno = ENOMEM;
         return NULL;
     }
-    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
+        !lx_opt.debug)
         perturb_alloc(p, size);
     return p;
 }
@@ -177,13 +426,16 @@ LX_EXPORT void *lx_malloc(size_t size)
         struct block *b = pg->free;
         if (LX_LIKELY(b != NULL) &&
             LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))) {
-            pg->free = block_next(b);
-            pg->used++;
-            stats_small_alloc(h, pg->class_idx);
-            return b;
+            struct block *next = block_next(b);
+            /* A bad link goes to the slow path, which pops the same block and reports. */
+            if (LX_LIKELY(block_link_ok(b, next))) {
+                slab_pop_checked(pg, next);
+                stats_small_alloc(h, pg->class_idx);
+                return b;
+            }
         }
     }
-    return malloc_slow(size);
+    return malloc_slow(size, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_calloc(size_t count, size_t size)
@@ -194,7 +446,15 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         return NULL;
     }
     bool fresh;
-    void *p = alloc_any(total, LX_ALIGN, &fresh);
+    void *p;
+    check_set_caller(__builtin_return_address(0));
+    /* debug_on() initialises first: the process's first allocation may be this one. */
+    if (LX_UNLIKELY(debug_on())) {
+        p = debug_alloc(total, LX_ALIGN, true, __builtin_return_address(0));
+        fresh = true;
+    } else {
+        p = alloc_any(total, LX_ALIGN, &fresh);
+    }
     if (p == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -210,17 +470,21 @@ static void free_known_block(void *p, const struct block_info *bi)
 {
     switch (bi->kind) {
     case BLOCK_SMALL:
-        if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) {
+    case BLOCK_LARGE:
+        if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) && !lx_opt.debug) {
             int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
-            if (byte != 0)
+            if (lx_opt.zero_on_free)
+                memset(p, 0, bi->usable);
+            else if (byte != 0)
                 memset(p, byte, bi->usable);
         }
-        heap_free_slab_slow(lx_tls_heap, bi->pg, p);
-        break;
-    case BLOCK_LARGE:
-        large_free(bi->pg);
+        if (bi->kind == BLOCK_SMALL)
+            heap_free_slab_slow(lx_tls_heap, bi->pg, p);
+        else
+            large_free(bi->pg);
         break;
     case BLOCK_HUGE:
+        huge_freed_note(p);
         huge_free(bi->seg);
         break;
     case BLOCK_BAD:
@@ -228,26 +492,31 @@ static void free_known_block(void *p, const struct block_info *bi)
     }
 }
 
-LX_COLD static void free_slow(void *p, const char *func)
+LX_COLD static void free_slow(void *p, const void *caller)
 {
     if (p == NULL)
         return;
-    struct block_info bi = block_lookup(p);
-    if (bi.kind == BLOCK_BAD) {
-        check_bad_pointer(func, p, bi.problem);
+    check_set_caller(caller);
+    if (LX_UNLIKELY(lx_opt.debug)) {
+        debug_free(p, "free", caller);
         return;
     }
+    struct block_info bi = block_lookup(p, "free");
+    if (bi.kind == BLOCK_BAD)
+        return;
     free_known_block(p, &bi);
 }
 
 LX_EXPORT void lx_free(void *p)
 {
     if (LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
-        struct segment *seg = segment_of(p);
-        struct page *pg = segment_page_of(seg, p);
+        uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
+        struct segment *seg = (struct segment *)((uintptr_t)p - off);
+        struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
         struct heap *h = lx_tls_heap;
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
-            LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))) {
+            LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
+            LX_LIKELY(block_take_live_at(seg, off))) {
             struct block *b = p;
             block_set_next(b, pg->local_free);
             pg->local_free = b;
@@ -259,7 +528,7 @@ LX_EXPORT void lx_free(void *p)
             return;
         }
     }
-    free_slow(p, "free");
+    free_slow(p, __builtin_return_address(0));
 }
 
 LX_EXPORT void lx_free_sized(void *p, size_t size)
@@ -277,17 +546,46 @@ LX_EXPORT void lx_free_aligned_sized(void *p, size_t alignment, size_t size)
 
 /* ---- realloc ------------------------------------------------------------------ */
 
-LX_EXPORT void *lx_realloc(void *p, size_t size)
+static void *debug_realloc(void *p, size_t size, const void *site)
 {
-    if (p == NULL)
-        return lx_malloc(size);
-    if (size == 0) { /* glibc frees and returns NULL */
-        lx_free(p);
+    struct debug_block d;
+    struct block_info bi = debug_lookup(p, "realloc", &d);
+    if (bi.kind == BLOCK_BAD) {
+        errno = EINVAL;
         return NULL;
     }
-    struct block_info bi = block_lookup(p);
+    /* Always move: a stale pointer to the old block then shows up as a write
+     * after free. */
+    void *q = debug_alloc(size, LX_ALIGN, false, site);
+    if (q == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(q, p, size < d.size ? size : d.size);
+    debug_free(p, "realloc", site);
+    return q;
+}
+
+LX_EXPORT void *lx_realloc(void *p, size_t size)
+{
+    const void *caller = __builtin_return_address(0);
+    if (p == NULL) {
+        if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
+            return malloc_slow(size, caller);
+        return lx_malloc(size);
+    }
+    check_set_caller(caller);
+    if (size == 0) { /* glibc frees and returns NULL */
+        if (LX_UNLIKELY(lx_opt.debug))
+            debug_free(p, "realloc", caller);
+        else
+            lx_free(p);
+        return NULL;
+    }
+    if (LX_UNLIKELY(lx_opt.debug))
+        return debug_realloc(p, size, caller);
+    struct block_info bi = block_lookup(p, "realloc");
     if (bi.kind == BLOCK_BAD) {
-        check_bad_pointer("realloc", p, bi.problem);
         errno = EINVAL;
         return NULL;
     }
@@ -335,12 +633,20 @@ static bool is_power_of_two(size_t x)
     return x != 0 && (x & (x - 1)) == 0;
 }
 
-static void *aligned_alloc_internal(size_t alignment, size_t size)
+static void *aligned_alloc_internal(size_t alignment, size_t size, const void *caller)
 {
-    if (alignment <= LX_ALIGN)
+    if (alignment <= LX_ALIGN && !atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
         return lx_malloc(size);
+    check_set_caller(caller);
     bool fresh;
-    void *p = alloc_any(size, alignment, &fresh);
+    void *p;
+    if (debug_on()) {
+        p = debug_alloc(size, alignment, false, caller);
+        if (p == NULL)
+            errno = ENOMEM;
+        return p;
+    }
+    p = alloc_any(size, alignment, &fresh);
     if (p == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -355,7 +661,7 @@ LX_EXPORT int lx_posix_memalign(void **out, size_t alignment, size_t size)
     if (alignment < sizeof(void *) || !is_power_of_two(alignment))
         return EINVAL;
     int saved = errno;
-    void *p = aligned_alloc_internal(alignment, size);
+    void *p = aligned_alloc_internal(alignment, size, __builtin_return_address(0));
     if (p == NULL) {
         errno = saved;
         return ENOMEM;
@@ -370,7 +676,7 @@ LX_EXPORT void *lx_aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return aligned_alloc_internal(alignment, size);
+    return aligned_alloc_internal(alignment, size, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_memalign(size_t alignment, size_t size)
@@ -385,12 +691,12 @@ LX_EXPORT void *lx_memalign(size_t alignment, size_t size)
             a <<= 1;
         alignment = a;
     }
-    return aligned_alloc_internal(alignment, size);
+    return aligned_alloc_internal(alignment, size, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_valloc(size_t size)
 {
-    return aligned_alloc_internal(LX_PAGE_SIZE, size);
+    return aligned_alloc_internal(LX_PAGE_SIZE, size, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_pvalloc(size_t size)
@@ -400,19 +706,22 @@ LX_EXPORT void *lx_pvalloc(size_t size)
         return NULL;
     }
     size_t rounded = (size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
-    return aligned_alloc_internal(LX_PAGE_SIZE, rounded == 0 ? LX_PAGE_SIZE : rounded);
+    return aligned_alloc_internal(LX_PAGE_SIZE, rounded == 0 ? LX_PAGE_SIZE : rounded,
+                                  __builtin_return_address(0));
 }
 
 LX_EXPORT size_t lx_malloc_usable_size(void *p)
 {
     if (p == NULL)
         return 0;
-    struct block_info bi = block_lookup(p);
-    if (bi.kind == BLOCK_BAD) {
-        check_bad_pointer("malloc_usable_size", p, bi.problem);
-        return 0;
+    check_set_caller(__builtin_return_address(0));
+    if (LX_UNLIKELY(lx_opt.debug)) {
+        struct debug_block d;
+        struct block_info bi = debug_lookup(p, "malloc_usable_size", &d);
+        return bi.kind == BLOCK_BAD ? 0 : d.size;
     }
-    return bi.usable;
+    struct block_info bi = block_lookup(p, "malloc_usable_size");
+    return bi.kind == BLOCK_BAD ? 0 : bi.usable;
 }
 
 /* ---- tuning and statistics ------------------------------------------------- */

@@ -21,6 +21,19 @@
 
 /* LX_OVERRIDE: 1 defines malloc, free, ... (set by src/override.c's presence). */
 
+/* LX_HARDEN: 1 (the default) encodes free-list links and keeps the per-segment
+ * live-block bitmap that catches double and interior frees on the fast path. 0
+ * compiles both out; it exists to measure what they cost (docs/SECURITY.md). */
+#ifndef LX_HARDEN
+#define LX_HARDEN 1
+#endif
+
+/* LX_HEAP_DEBUG_DEFAULT: 1 turns debug mode (canaries, quarantine, callers) on
+ * unless LXMALLOC_DEBUG=0 says otherwise; `make HEAP_DEBUG=1` sets it. */
+#ifndef LX_HEAP_DEBUG_DEFAULT
+#define LX_HEAP_DEBUG_DEFAULT 0
+#endif
+
 /* OS pages: lxmalloc requires 4 KiB pages (checked at start-up). */
 #define LX_PAGE_SHIFT 12
 #define LX_PAGE_SIZE ((size_t)1 << LX_PAGE_SHIFT)
@@ -66,6 +79,13 @@
 #define LX_HUGE_CACHE_SLOTS 8
 
 #define LX_ARENA_MAX 64
+
+/* Debug mode: every block carries a header before it and a canary after it;
+ * freed blocks wait in a quarantine of at most this many blocks and bytes. */
+#define LX_DEBUG_HEADER 32                       /* header bytes before the user data */
+#define LX_QUARANTINE_COUNT 4096                 /* blocks */
+#define LX_QUARANTINE_BYTES ((size_t)32 << 20)   /* bytes of user data */
+#define LX_QUARANTINE_BLOCK_MAX ((size_t)1 << 20) /* larger blocks skip the quarantine */
 #define LX_CHECK_ACTION_DEFAULT 3
 
 static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
@@ -75,5 +95,8 @@ static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large
 static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");
 static_assert(LX_DEBUG >= 0 && LX_DEBUG <= 3, "LX_DEBUG is 0..3");
 static_assert(LX_STATS == 0 || LX_STATS == 1, "LX_STATS is 0 or 1");
+static_assert(LX_HARDEN == 0 || LX_HARDEN == 1, "LX_HARDEN is 0 or 1");
+static_assert(LX_HEAP_DEBUG_DEFAULT == 0 || LX_HEAP_DEBUG_DEFAULT == 1, "LX_HEAP_DEBUG_DEFAULT is 0 or 1");
+static_assert(LX_DEBUG_HEADER % LX_ALIGN == 0, "debug header keeps blocks aligned");
 
 #endif /* LX_CONFIG_H */

@@ -24,6 +24,7 @@
  */
 #include "heap.h"
 
+#include "check.h"
 #include "os.h"
 #include "pages.h"
 #include "report.h"
@@ -187,6 +188,11 @@ static void heap_unfull(struct heap *h, struct page *pg)
 static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
 {
     lx_assert((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h);
+    if (!block_take_live(b)) {
+        /* Freed twice, the second time by another thread through the delayed list. */
+        check_double_free("free", b, pg->block_size);
+        return;
+    }
     lx_assert(pg->used > 0);
     if ((pg->local_key & LX_KEY_FULL) != 0)
         heap_unfull(h, pg);
@@ -215,7 +221,14 @@ static void heap_take_delayed(struct heap *h)
     while (b != NULL) {
         struct block *next = block_next(b);
         struct segment *seg = segment_of(b);
-        heap_local_free(h, segment_page_of(seg, b), b);
+        struct page *pg = segment_page_of(seg, b);
+        /* The list mixes slabs: a link must at least lead into a normal segment. */
+        if (next != NULL && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
+                             segmap_get((uintptr_t)next) != SEGMAP_NORMAL)) {
+            check_corrupt_list(pg->block_size, pg->start, b, next);
+            next = NULL;
+        }
+        heap_local_free(h, pg, b);
         b = next;
     }
 }
@@ -311,9 +324,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
                 queue_remove(h, pg);
                 queue_push_front(h, pg);
             }
-            struct block *b = pg->free;
-            pg->free = block_next(b);
-            pg->used++;
+            struct block *b = slab_pop(pg);
             stats_small_alloc(h, cls);
             return b;
         }
@@ -327,9 +338,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     slab_init(pg, (uintptr_t)h, cls);
     (void)slab_extend(pg);
     queue_push_front(h, pg);
-    struct block *b = pg->free;
-    pg->free = block_next(b);
-    pg->used++;
+    struct block *b = slab_pop(pg);
     stats_small_alloc(h, cls);
     return b;
 }
@@ -480,12 +489,20 @@ size_t heap_check(struct heap *h)
                 break;
             }
             size_t free_count = 0;
-            for (struct block *b = pg->free; b != NULL && free_count <= pg->reserved;
-                 b = block_next(b))
-                free_count++;
-            for (struct block *b = pg->local_free; b != NULL && free_count <= pg->reserved;
-                 b = block_next(b))
-                free_count++;
+            struct block *lists[2] = {pg->free, pg->local_free};
+            for (unsigned l = 0; l < 2; l++) {
+                for (struct block *b = lists[l]; b != NULL && free_count <= pg->reserved;) {
+                    struct block *next = block_next(b);
+                    free_count++;
+                    if (!block_link_ok(b, next) || block_is_live(b)) {
+                        lx_message("check: heap %u slab %p: free block %p is live or links to %p",
+                                   h->id, (void *)pg, (void *)b, (void *)next);
+                        problems++;
+                        break;
+                    }
+                    b = next;
+                }
+            }
             if (pg->used + free_count != pg->capacity && pg->used + free_count > pg->capacity) {
                 lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
                            (void *)pg, pg->used, free_count, pg->capacity);

@@ -8,15 +8,18 @@
  * nothing), and the fork handlers are registered after it, when a malloc from
  * inside pthread_atfork would already find lxmalloc ready.
  *
- * fork: prepare takes lx_heaps_lock, every arena lock, then the huge cache's lock
- * (the documented lock order); the parent releases them in reverse; the child
- * resets them, since the forking thread is the only thread left, and orphans the
- * heaps of the others.
+ * fork: prepare takes lx_heaps_lock, every arena lock, the huge cache's lock, then
+ * the debug quarantine's (the documented lock order); the parent releases them in
+ * reverse; the child resets them, since the forking thread is the only thread
+ * left, and orphans the heaps of the others.
  */
 #include "init.h"
 
 #include <pthread.h>
 
+#include "alloc.h"
+#include "check.h"
+#include "debug.h"
 #include "heap.h"
 #include "large.h"
 #include "options.h"
@@ -25,6 +28,7 @@
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
+#include "slab.h"
 #include "stats.h"
 
 enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
@@ -46,10 +50,12 @@ static void fork_prepare(void)
     heaps_fork_prepare();
     arenas_lock_all();
     huge_cache_fork_prepare();
+    debug_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    debug_fork_parent();
     huge_cache_fork_parent();
     arenas_unlock_all();
     heaps_fork_parent();
@@ -59,6 +65,7 @@ static void fork_child(void)
 {
     huge_cache_fork_child();
     segment_brk_fork_child();
+    debug_fork_child();
     arenas_reset_locks();
     heaps_fork_child();
 }
@@ -77,6 +84,8 @@ void lx_process_init(void)
         lx_fatal("this build needs %zu-byte pages, the system uses %zu", LX_PAGE_SIZE,
                  os_page_size());
     os_random(&lx_secret, sizeof(lx_secret));
+    os_random(&lx_list_key, sizeof(lx_list_key));
+    os_random(&lx_debug_key, sizeof(lx_debug_key));
     options_init();
     sizeclass_init();
     arenas_init();
@@ -84,11 +93,19 @@ void lx_process_init(void)
     atomic_store_explicit(&lx_init_state, INIT_DONE, memory_order_release);
     lx_unlock(&lx_heaps_lock);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    /* Debug mode reports often: have the unwinder find its tables now, outside
+     * every lock (a malloc from in there finds lxmalloc ready). */
+    if (lx_opt.debug)
+        check_preload();
 }
 
 struct heap *lx_thread_init(void)
 {
     lx_process_init();
+    /* Initialisation may have allocated (pthread_atfork, the unwinder) and so
+     * given this thread its heap already. */
+    if (lx_tls_heap != &lx_empty_heap)
+        return lx_tls_heap;
     struct heap *h = heap_attach_thread();
     if (h == NULL)
         return NULL;
@@ -102,5 +119,6 @@ __attribute__((destructor)) static void lx_process_exit(void)
 {
     if (atomic_load_explicit(&lx_init_state, memory_order_acquire) != INIT_DONE)
         return;
+    alloc_debug_exit();
     stats_at_exit();
 }

@@ -25,7 +25,10 @@ struct lx_options lx_opt = {
     .huge_cache = LX_HUGE_CACHE_DEFAULT,
     .thp = -1,
     .stats_at_exit = 0,
+    .debug = LX_HEAP_DEBUG_DEFAULT,
+    .zero_on_free = 0,
     .stats_file = {0},
+    .report_file = {0},
 };
 
 _Atomic unsigned char lx_hooks_active;
@@ -59,10 +62,26 @@ static size_t clamp_threshold(unsigned long long v)
     return (size_t)v;
 }
 
+static void hooks_update(void)
+{
+    int on = atomic_load(&lx_opt.perturb) != 0 || lx_opt.debug || lx_opt.zero_on_free;
+    atomic_store(&lx_hooks_active, (unsigned char)on);
+}
+
 static void set_perturb(int byte)
 {
     atomic_store(&lx_opt.perturb, byte & 0xff);
-    atomic_store(&lx_hooks_active, (unsigned char)((byte & 0xff) != 0));
+    hooks_update();
+}
+
+static void copy_path(char *dst, size_t cap, const char *v)
+{
+    size_t n = 0;
+    while (v[n] != '\0' && n + 1 < cap) {
+        dst[n] = v[n];
+        n++;
+    }
+    dst[n] = '\0';
 }
 
 /* "123", "64k", "8M", "1g" -> value; false on anything else. */
@@ -136,6 +155,7 @@ static const struct env_option env_options[] = {
 
 void options_init(void)
 {
+    hooks_update();
     if (environ == NULL)
         return;
     /* LXMALLOC_ names win over glibc's: apply glibc's first, in a first pass. */
@@ -167,18 +187,21 @@ void options_init(void)
                 }
                 if ((v = match(entry, "LXMALLOC_STATS")) != NULL)
                     lx_opt.stats_at_exit = v[0] != '\0' && v[0] != '0';
-                /* A privileged process must not append to a file its caller names. */
-                if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL && !os_is_secure()) {
-                    size_t n = 0;
-                    while (v[n] != '\0' && n + 1 < sizeof(lx_opt.stats_file)) {
-                        lx_opt.stats_file[n] = v[n];
-                        n++;
-                    }
-                    lx_opt.stats_file[n] = '\0';
-                }
+                /* A privileged process must not write to files its caller names. */
+                if ((v = match(entry, "LXMALLOC_STATS_FILE")) != NULL && !os_is_secure())
+                    copy_path(lx_opt.stats_file, sizeof(lx_opt.stats_file), v);
+                if ((v = match(entry, "LXMALLOC_REPORT_FILE")) != NULL && !os_is_secure())
+                    copy_path(lx_opt.report_file, sizeof(lx_opt.report_file), v);
+                /* Debug mode and zero-on-free change what a block looks like, so
+                 * they are fixed before the first block and mallopt cannot touch them. */
+                if ((v = match(entry, "LXMALLOC_DEBUG")) != NULL)
+                    lx_opt.debug = v[0] != '\0' && v[0] != '0';
+                if ((v = match(entry, "LXMALLOC_ZERO_ON_FREE")) != NULL)
+                    lx_opt.zero_on_free = v[0] != '\0' && v[0] != '0';
             }
         }
     }
+    hooks_update();
 }
 
 int options_mallopt(int param, int value)

@@ -23,13 +23,16 @@ struct lx_options {
     int thp;                        /* -1 kernel default, 1 MADV_HUGEPAGE, 0 MADV_NOHUGEPAGE */
     int source_brk;                 /* LXMALLOC_SOURCE=brk: segments from the program break */
     int stats_at_exit;              /* LXMALLOC_STATS=1 */
+    int debug;                      /* LXMALLOC_DEBUG=1: debug mode; fixed at start-up */
+    int zero_on_free;               /* LXMALLOC_ZERO_ON_FREE=1; fixed at start-up */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
+    char report_file[512];          /* LXMALLOC_REPORT_FILE, "" if unset (stderr) */
 };
 
 extern struct lx_options lx_opt;
 
-/* Nonzero while any option needs the slow paths on every call (perturb). The
- * fast paths test this one byte. */
+/* Nonzero while any option needs the slow paths on every call (perturb, debug
+ * mode, zero-on-free). The fast paths test this one byte. */
 extern _Atomic unsigned char lx_hooks_active;
 
 void options_init(void);

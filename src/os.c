@@ -172,6 +172,14 @@ void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to)
     return p;
 }
 
+bool os_protect(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = mprotect(addr, size, PROT_NONE);
+    errno = saved;
+    return rc == 0;
+}
+
 bool os_discard(void *addr, size_t size)
 {
     int saved = errno;

@@ -40,6 +40,10 @@ bool os_remap_inplace(void *addr, size_t old_size, size_t new_size);
 /* Move a mapping to `to`, replacing whatever is mapped there. NULL on failure. */
 void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to) LX_WUR;
 
+/* Make [addr, addr+size) inaccessible (PROT_NONE): a guard. Both page-aligned.
+ * Splits the mapping, so use it once per segment, never per block. */
+bool os_protect(void *addr, size_t size);
+
 /* Give the pages' contents back to the kernel; they read as zero afterwards. */
 bool os_discard(void *addr, size_t size);
 

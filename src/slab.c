@@ -6,11 +6,19 @@
  */
 #include "slab.h"
 
+#include "check.h"
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
 
 struct page lx_empty_page;
+uintptr_t lx_list_key; /* set once at start-up (init.c), before the first block */
+
+void slab_list_corrupt(struct page *pg, struct block *b, struct block *next)
+{
+    check_corrupt_list(pg->block_size, pg->start, b, next);
+    block_set_next(b, NULL);
+}
 
 void slab_init(struct page *pg, uintptr_t key, unsigned cls)
 {
@@ -53,6 +61,10 @@ bool slab_extend(struct page *pg)
     return true;
 }
 
+/* Remote frees left their blocks' live bits set (only the owner writes them):
+ * clear them here. A bit that is already clear means the block was freed twice
+ * (the second free came from another thread, or raced the first): report it and
+ * cut the list before the repeat, so a cycle is never followed. */
 unsigned slab_collect_thread(struct page *pg)
 {
     uintptr_t tf = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
@@ -62,10 +74,22 @@ unsigned slab_collect_thread(struct page *pg)
     struct block *head = (struct block *)(tf & ~LX_XFREE_NOTIFY);
     if (head == NULL)
         return 0;
+    if (!block_take_live(head)) {
+        check_double_free("free", head, pg->block_size);
+        return 0;
+    }
     unsigned n = 1;
     struct block *tail = head;
-    while (block_next(tail) != NULL) {
-        tail = block_next(tail);
+    for (;;) {
+        struct block *next = block_next_checked(pg, tail);
+        if (next == NULL)
+            break;
+        if (!block_take_live(next)) {
+            check_double_free("free", next, pg->block_size);
+            block_set_next(tail, NULL);
+            break;
+        }
+        tail = next;
         n++;
     }
     block_set_next(tail, pg->free);
@@ -82,8 +106,9 @@ void slab_collect(struct page *pg)
             pg->free = pg->local_free;
         } else {
             struct block *tail = pg->local_free;
-            while (block_next(tail) != NULL)
-                tail = block_next(tail);
+            struct block *next;
+            while ((next = block_next_checked(pg, tail)) != NULL)
+                tail = next;
             block_set_next(tail, pg->free);
             pg->free = pg->local_free;
         }
@@ -91,4 +116,3 @@ void slab_collect(struct page *pg)
     }
     (void)slab_collect_thread(pg);
 }
-

@@ -14,12 +14,45 @@
 
 #include <stdbool.h>
 
+#include "segment.h"
 #include "types.h"
 
 /* The empty slab: never has a free block; every direct-table entry of a heap with
  * no slab for a size points here, so the fast path needs no NULL check. */
 extern struct page lx_empty_page;
 
+/*
+ * Free-list links are stored encoded: link ^ lx_list_key ^ (address of the block
+ * holding it). The key is random per process (a second secret beside the
+ * segment cookie's), and the block's own address makes equal links look
+ * different in every block, so a program that can write a freed block cannot
+ * aim the list at an address of its choice, and a stray write (a counter, a
+ * string, zeroes) decodes to garbage. Every decoded link is checked before use:
+ * it must be NULL or a 16-byte aligned address in the same segment as the block
+ * that held it (block_link_ok: two instructions and a branch; the exact "inside
+ * this slab" test costs a load and a multiply more and catches little extra).
+ * Lists that mix slabs (a heap's delayed frees) use the same encoding.
+ */
+extern uintptr_t lx_list_key;
+
+#if LX_HARDEN
+LX_INLINE struct block *block_next(const struct block *b)
+{
+    return (struct block *)((uintptr_t)b->next ^ lx_list_key ^ (uintptr_t)b);
+}
+
+LX_INLINE void block_set_next(struct block *b, struct block *next)
+{
+    b->next = (struct block *)((uintptr_t)next ^ lx_list_key ^ (uintptr_t)b);
+}
+
+LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
+{
+    uintptr_t diff = (uintptr_t)next ^ (uintptr_t)b;
+    return LX_LIKELY((diff & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0) ||
+           next == NULL;
+}
+#else
 LX_INLINE struct block *block_next(const struct block *b)
 {
     return b->next;
@@ -28,6 +61,139 @@ LX_INLINE struct block *block_next(const struct block *b)
 LX_INLINE void block_set_next(struct block *b, struct block *next)
 {
     b->next = next;
+}
+
+LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
+{
+    (void)b;
+    (void)next;
+    return true;
+}
+#endif /* LX_HARDEN */
+
+/*
+ * Live bits (struct segment.live): one per 16 bytes of a segment, set from the
+ * moment a small block is handed out until its owner heap takes it back. The
+ * free fast path tests and clears the bit of the pointer it is given: a clear
+ * bit means a double free or a pointer that is not the start of a live block,
+ * and sends the call to the slow path, which says which. Only the owner heap of
+ * a slab writes its bits (a remote free leaves the bit set; the owner clears it
+ * when it collects the block), so plain loads and stores suffice.
+ */
+#if LX_HARDEN
+/* The live word and bit of the block at offset `off` of segment `seg`. */
+LX_INLINE _Atomic uint64_t *block_live_at(struct segment *seg, uintptr_t off, uint64_t *bit)
+{
+    *bit = (uint64_t)1 << ((off / LX_ALIGN) & 63);
+    return &seg->live[off / (LX_ALIGN * 64)];
+}
+
+LX_INLINE _Atomic uint64_t *block_live_word(const void *p, uint64_t *bit)
+{
+    uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
+    return block_live_at((struct segment *)((uintptr_t)p - off), off, bit);
+}
+
+LX_INLINE bool block_is_live(const void *p)
+{
+    uint64_t bit;
+    _Atomic uint64_t *w = block_live_word(p, &bit);
+    return (atomic_load_explicit(w, memory_order_relaxed) & bit) != 0;
+}
+
+/* Owner only. */
+LX_INLINE void block_mark_live(const void *p)
+{
+    uint64_t bit;
+    _Atomic uint64_t *w = block_live_word(p, &bit);
+    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | bit,
+                          memory_order_relaxed);
+}
+
+/* Owner only: clear the bit of the block at `off` in `seg`; false (and nothing
+ * changed) if it was clear. */
+LX_INLINE bool block_take_live_at(struct segment *seg, uintptr_t off)
+{
+    uint64_t bit;
+    _Atomic uint64_t *w = block_live_at(seg, off, &bit);
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+    if (LX_UNLIKELY((v & bit) == 0))
+        return false;
+    atomic_store_explicit(w, v ^ bit, memory_order_relaxed);
+    return true;
+}
+
+LX_INLINE bool block_take_live(const void *p)
+{
+    uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
+    return block_take_live_at((struct segment *)((uintptr_t)p - off), off);
+}
+#else
+LX_INLINE bool block_is_live(const void *p)
+{
+    (void)p;
+    return true;
+}
+
+LX_INLINE void block_mark_live(const void *p)
+{
+    (void)p;
+}
+
+LX_INLINE bool block_take_live_at(struct segment *seg, uintptr_t off)
+{
+    (void)seg;
+    (void)off;
+    return true;
+}
+
+LX_INLINE bool block_take_live(const void *p)
+{
+    (void)p;
+    return true;
+}
+#endif /* LX_HARDEN */
+
+/* A decoded link of slab `pg`'s list, held by `b`, failed block_link_ok: report
+ * it, cut the list at `b` (the rest of the list is leaked, never followed). */
+LX_COLD void slab_list_corrupt(struct page *pg, struct block *b, struct block *next);
+
+/*
+ * Pop the first block of pg->free (not NULL), owner only; `next` is its decoded
+ * link, already checked with block_link_ok. The malloc fast path checks the link
+ * itself and leaves for the slow path on a bad one, so that it makes no call
+ * (a call would cost it a stack frame); the slow paths use slab_pop.
+ */
+LX_INLINE struct block *slab_pop_checked(struct page *pg, struct block *next)
+{
+    struct block *b = pg->free;
+    pg->free = next;
+    pg->used++;
+    block_mark_live(b);
+    return b;
+}
+
+LX_INLINE struct block *slab_pop(struct page *pg)
+{
+    struct block *b = pg->free;
+    struct block *next = block_next(b);
+    if (LX_UNLIKELY(!block_link_ok(b, next))) {
+        slab_list_corrupt(pg, b, next);
+        next = NULL;
+    }
+    return slab_pop_checked(pg, next);
+}
+
+/* The next link of a list of slab blocks on a slow path: NULL (and the list cut
+ * after `b`) if it is corrupt. */
+LX_INLINE struct block *block_next_checked(struct page *pg, struct block *b)
+{
+    struct block *next = block_next(b);
+    if (LX_UNLIKELY(!block_link_ok(b, next))) {
+        slab_list_corrupt(pg, b, next);
+        return NULL;
+    }
+    return next;
 }
 
 void slab_init(struct page *pg, uintptr_t key, unsigned cls);

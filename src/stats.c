@@ -8,6 +8,7 @@
  */
 #include "stats.h"
 
+#include "debug.h"
 #include "heap.h"
 #include "large.h"
 #include "options.h"
@@ -158,6 +159,11 @@ void stats_snapshot(struct stats_snapshot *s)
                 s->free_runs++;
         lx_unlock(&a->lock);
     }
+    /* Blocks the program freed into the debug quarantine count as freed. */
+    size_t q_count, q_bytes;
+    debug_quarantine_counts(&q_count, &q_bytes);
+    s->pub.free_count += q_count;
+    s->pub.live_bytes = s->pub.live_bytes > q_bytes ? s->pub.live_bytes - q_bytes : 0;
     s->pub.committed_bytes = s->segment_bytes + s->huge_mapped + cached;
     s->pub.resident_bytes = s->used_page_bytes + s->pub.dirty_bytes + s->huge_mapped + cached;
 }

@@ -19,7 +19,9 @@
  *   orphan      a heap whose thread exited; a new thread adopts it whole, and
  *               other threads reclaim its empty slabs meanwhile.
  *   block       one allocation; free blocks hold the free-list link in their
- *               first word.
+ *               first word, encoded (slab.h).
+ *   live bit    one bit per 16 bytes of a segment, set while a small block
+ *               starting there is allocated (struct segment.live).
  *
  * Vocabulary: size is bytes, count is items, idx an index, shift a log2, mask a
  * bit mask.
@@ -106,9 +108,19 @@ struct segment {
     uint32_t from_brk;        /* normal: carved from the program break */
     uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
     LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
+#if LX_HARDEN
+    /* Bit (off / 16) is set while a small block starting at segment offset off is
+     * allocated. Written only by the owner heap of the block's slab (relaxed
+     * loads and stores, no read-modify-write atomics); other threads only read. */
+    _Atomic uint64_t live[LX_SEGMENT_SIZE / LX_ALIGN / 64];
+#endif
 };
 
-#define LX_SEGMENT_META_PAGES ((sizeof(struct segment) + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT)
+/* Metadata pages, then one PROT_NONE guard page before the first run, so an
+ * underflow of the first block cannot reach the metadata. The guard is part of
+ * the metadata run as far as the buddy allocator is concerned. */
+#define LX_SEGMENT_META_DATA_PAGES ((sizeof(struct segment) + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT)
+#define LX_SEGMENT_META_PAGES (LX_SEGMENT_META_DATA_PAGES + 1)
 
 static_assert(sizeof(struct page) == 96, "page descriptor is 96 bytes");
 static_assert(offsetof(struct segment, pages) % 64 == 0, "descriptors cache-aligned");

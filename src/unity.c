@@ -17,6 +17,7 @@
 #include "heap.c"
 #include "large.c"
 #include "check.c"
+#include "debug.c"
 #include "init.c"
 #include "alloc.c"
 #include "override.c"

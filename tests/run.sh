@@ -236,5 +236,91 @@ for src in tests/api/*.c tests/threads/*.c; do
     run_valgrind "${d##*/}/$(base "$src")_lx"
 done
 
+# 7. The misuse catalogue: each program commits one heap bug; preloaded, in
+#    default and in debug mode, it must die of SIGABRT with the diagnosis its
+#    "// expect MODE: text" lines give (every line of the mode must match, @P@ is
+#    the address it announced), or exit 0 where the line says "none" (a bug that
+#    mode does not see), or exit 0 with the diagnosis printed where the line
+#    starts with "exit " (for MALLOC_CHECK_=1). A "// env: VAR=value" line adds
+#    to the environment. Under LXT_SYSTEM=1 they are skipped: glibc's own
+#    results are in docs/SECURITY.md (tests/misuse/compare.sh).
+misuse_check() { # misuse_check SRC MODE LOG RC -> 0 if the outcome is right
+    src=$1
+    mode=$2
+    log=$3
+    rc=$4
+    addr=$(sed -n 's/^misuse-address //p' "$log" | head -n 1)
+    expects=$(sed -n "s|^// expect $mode: ||p" "$src")
+    [ -n "$expects" ] || { echo "no expectation for $mode mode" >>"$log"; return 1; }
+    want_rc=134
+    case $expects in
+    none) [ "$rc" -eq 0 ] || { echo "expected a clean exit, got status $rc" >>"$log"; return 1; }
+        return 0 ;;
+    exit\ *) want_rc=0 ;;
+    esac
+    [ "$rc" -eq "$want_rc" ] || { echo "expected exit status $want_rc, got $rc" >>"$log"; return 1; }
+    echo "$expects" | while IFS= read -r line; do
+        line=${line#exit }
+        text=$(printf '%s' "$line" | sed "s|@P@|$addr|g")
+        grep -qF -- "$text" "$log" || { echo "missing diagnosis: $text" >>"$log"; exit 1; }
+    done
+}
+
+run_misuse() { # run_misuse SRC MODE
+    src=$1
+    mode=$2
+    name=misuse/$(base "$src")
+    [ "$mode" = debug ] && name=$name/debug
+    selected "$name" || return 0
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "glibc's results: tests/misuse/compare.sh"
+        return
+    fi
+    exe=$T/misuse/$(base "$src")
+    [ -x "$exe" ] || { missing "$name" "$exe"; return; }
+    [ -f "$SO" ] || { missing "$name" "$BUILD/liblxmalloc.so"; return; }
+    log=$LOGS/$(printf '%s' "$name" | tr '/ ' '__').log
+    dbg=0
+    [ "$mode" = debug ] && dbg=1
+    extra=$(sed -n 's|^// env: ||p' "$src")
+    # In a subshell without core files. The trailing `exit $?` keeps dash from
+    # exec'ing the last command (it would then lose the subshell's redirections,
+    # and print "Aborted" on the terminal).
+    here=$(pwd)
+    # shellcheck disable=SC2086
+    (cd "$TMPROOT" && ulimit -c 0 && timeout -k 10 "$LIMIT" env LD_PRELOAD="$SO" \
+        LXMALLOC_DEBUG=$dbg $extra "$here/$exe"; exit $?) >"$log" 2>&1 </dev/null
+    rc=$?
+    if misuse_check "$src" "$mode" "$log" "$rc"; then
+        echo "PASS $name"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $name ($(reason_of "$log"))"
+        fail=$((fail + 1))
+    fi
+}
+
+for src in tests/misuse/*.c; do
+    run_misuse "$src" default
+    run_misuse "$src" debug
+done
+
+# 8. Correct programs in debug mode: the thread, fork and some API tests must run
+#    clean with canaries and quarantine on (realloc and rlimit are left out: they
+#    check that freed memory comes back, which the quarantine delays on purpose).
+for src in tests/threads/*.c tests/fork/*.c tests/api/basic.c tests/api/calloc.c \
+    tests/api/align.c tests/api/sizes.c; do
+    d=${src%/*}
+    name=debug/${d##*/}/$(base "$src")
+    selected "$name" || continue
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "needs the library (LXT_SYSTEM=1)"
+        continue
+    fi
+    exe=$T/${d##*/}/$(base "$src")
+    [ -x "$exe" ] || { missing "$name" "$exe"; continue; }
+    run_test "$name" "$LIMIT" env LXT_QUICK=1 LXMALLOC_DEBUG=1 LD_PRELOAD="$SO" "$exe"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
