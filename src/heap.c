@@ -464,6 +464,46 @@ void heaps_fork_child(void)
 
 /* ---- checker -------------------------------------------------------- */
 
+/* Count the blocks of one slab free list, checking that each lies in the slab's
+ * carved part at a block boundary; a bad link stops the walk (and is reported). */
+static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
+                              size_t *problems)
+{
+    size_t count = 0;
+    uintptr_t start = (uintptr_t)pg->start;
+    uintptr_t end = start + (size_t)pg->capacity * pg->block_size;
+    for (; b != NULL; b = block_next(b)) {
+        uintptr_t a = (uintptr_t)b;
+        if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
+            count > pg->capacity) {
+            lx_message("check: heap %u slab %p lists a bad free block %p", h->id, (void *)pg,
+                       (void *)b);
+            (*problems)++;
+            break;
+        }
+        count++;
+    }
+    return count;
+}
+
+static size_t slab_check(struct heap *h, struct page *pg)
+{
+    size_t problems = 0;
+    if (pg->capacity > pg->reserved || pg->block_size == 0 ||
+        pg->start != page_address(page_segment(pg), pg)) {
+        lx_message("check: heap %u slab %p has a corrupt descriptor", h->id, (void *)pg);
+        return 1;
+    }
+    size_t free_count = slab_check_list(h, pg, pg->free, &problems);
+    free_count += slab_check_list(h, pg, pg->local_free, &problems);
+    if (pg->used + free_count > pg->capacity) {
+        lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
+                   (void *)pg, pg->used, free_count, pg->capacity);
+        problems++;
+    }
+    return problems;
+}
+
 size_t heap_check(struct heap *h)
 {
     size_t problems = 0;
@@ -479,18 +519,7 @@ size_t heap_check(struct heap *h)
                 problems++;
                 break;
             }
-            size_t free_count = 0;
-            for (struct block *b = pg->free; b != NULL && free_count <= pg->reserved;
-                 b = block_next(b))
-                free_count++;
-            for (struct block *b = pg->local_free; b != NULL && free_count <= pg->reserved;
-                 b = block_next(b))
-                free_count++;
-            if (pg->used + free_count != pg->capacity && pg->used + free_count > pg->capacity) {
-                lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
-                           (void *)pg, pg->used, free_count, pg->capacity);
-                problems++;
-            }
+            problems += slab_check(h, pg);
             prev = pg;
         }
         if (q->tail != prev) {
@@ -505,12 +534,32 @@ size_t heap_check(struct heap *h)
             }
         }
     }
+    struct page *prev = NULL;
     for (struct page *pg = h->full; pg != NULL; pg = pg->next) {
-        if (pg->local_key != ((uintptr_t)h | LX_KEY_FULL) || pg->kind != RUN_SLAB) {
+        if (pg->prev != prev || pg->local_key != ((uintptr_t)h | LX_KEY_FULL) ||
+            pg->kind != RUN_SLAB) {
             lx_message("check: heap %u full list holds %p wrongly", h->id, (void *)pg);
             problems++;
             break;
         }
+        problems += slab_check(h, pg);
+        prev = pg;
     }
+    return problems;
+}
+
+size_t heaps_check_orphans(void)
+{
+    size_t problems = 0;
+    lx_lock(&lx_heaps_lock);
+    for (struct heap *o = lx_orphans; o != NULL; o = o->next_orphan) {
+        if (o->owned) {
+            lx_message("check: heap %u is on the orphan list but owned", o->id);
+            problems++;
+            continue;
+        }
+        problems += heap_check(o);
+    }
+    lx_unlock(&lx_heaps_lock);
     return problems;
 }

@@ -48,7 +48,12 @@ void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
 
-/* Heap checker: the calling thread's heap queues and slab counts; problems found. */
+/* Heap checker: one heap's queues, full list and slab free lists; problems found.
+ * Only for a heap no thread is changing: the caller's own, or an orphan. */
 size_t heap_check(struct heap *h);
+/* heap_check on every orphan waiting on the orphan list (under lx_heaps_lock, so
+ * none is adopted or collected meanwhile); a heap owned by a running thread, or
+ * one taken off the list to be collected, is skipped. */
+size_t heaps_check_orphans(void);
 
 #endif /* LX_HEAP_H */

@@ -162,6 +162,12 @@ for src in tests/unit/*.c; do
     run_linked "unit/$(base "$src")"
 done
 
+# 1b. Fault injection (linked with the LX_FAULT_INJECT=1 archive, run directly).
+for src in tests/fault/*.c; do
+    [ -f "$src" ] || continue
+    run_linked "fault/$(base "$src")"
+done
+
 # 2. API conformance on the standard names, preloaded; then the UBSan flavour.
 for src in tests/api/*.c; do
     run_preloaded "api/$(base "$src")"

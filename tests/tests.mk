@@ -9,6 +9,8 @@
 #   tests/static/*.c                     linked with liblxmalloc.a
 #   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
+#   tests/fault/*.c                      linked with $(BUILD)/fault/liblxmalloc_api.a, the
+#                                        library built with LX_FAULT_INJECT=1
 
 LXT_DIR      := $(BUILD)/tests
 LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread
@@ -24,16 +26,18 @@ LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
 LXT_FORK_SRCS   := $(wildcard tests/fork/*.c)
 LXT_STATIC_SRCS := $(wildcard tests/static/*.c)
 LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
+LXT_FAULT_SRCS  := $(wildcard tests/fault/*.c)
 
 LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS))
 LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
 LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
 LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
 LXT_UNIT_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_UNIT_SRCS))
+LXT_FAULT_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_FAULT_SRCS))
 LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) \
-                $(LXT_UNIT_BINS) $(LXT_CXX_BIN)
+                $(LXT_UNIT_BINS) $(LXT_FAULT_BINS) $(LXT_CXX_BIN)
 
 .PHONY: test-bins
 test-bins: $(LXT_ALL_BINS)
@@ -57,6 +61,22 @@ $(LXT_STATIC_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS) $(STATIC)
 $(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -Isrc -Iinclude $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+# The fault-injection flavour of the prefix-only archive: same flags, one more knob.
+LXT_FAULT_LIB  := $(BUILD)/fault/liblxmalloc_api.a
+LXT_FAULT_OBJS := $(patsubst $(BUILD)/obj/%,$(BUILD)/fault/obj/%,$(API_OBJS))
+
+$(BUILD)/fault/obj/%.o: src/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_LIB) -DLX_FAULT_INJECT=1 -c $< -o $@
+
+$(LXT_FAULT_LIB): $(LXT_FAULT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(LXT_FAULT_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_FAULT_LIB) $(LIB_HDRS) $(LXT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -DLX_FAULT_INJECT=1 -Isrc $(LXT_SAN) -o $@ $< \
+	  $(LXT_FAULT_LIB) $(LXT_LIBS)
 
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h
 	@mkdir -p $(@D)
