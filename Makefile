@@ -78,6 +78,7 @@ $(CMD): tools/lxmalloc.c include/lxmalloc.h | $(BUILD)/obj
 
 # Tests and benchmarks keep their own rules next to their sources.
 -include tests/tests.mk
+-include tests/fuzz/fuzz.mk
 -include bench/bench.mk
 
 test: all test-bins

@@ -130,6 +130,12 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
     *fresh = false;
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX / 2)
         return NULL;
+    /* A zero-byte block still gets a byte of its own. Sized 0, an aligned large run
+     * (memalign(8192, 0)) had one page, the aligned start past it; a huge block
+     * (memalign(4 MiB, 0)) started just past the end of its mapping. Either way
+     * the pointer was not ours, and free() aborted. */
+    if (size == 0)
+        size = 1;
     struct heap *h = heap_get();
     if (h == NULL)
         return NULL;

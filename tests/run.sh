@@ -11,6 +11,7 @@
 #   LXT_TIMEOUT=s    per-test time limit (default 120; valgrind runs get 3x)
 #   LXT_FILTER=pat   only run tests whose name contains pat
 #   LXT_VALGRIND=0   skip the valgrind runs
+#   LXT_FUZZ_RUNS=n  random inputs the fuzz replay runs after the corpus (default 200)
 
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -167,6 +168,18 @@ for src in tests/fault/*.c; do
     [ -f "$src" ] || continue
     run_linked "fault/$(base "$src")"
 done
+
+# 1c. The fuzz target without libFuzzer: replay the seed corpus, then random inputs.
+name=fuzz/replay
+if selected "$name"; then
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "needs the library (LXT_SYSTEM=1)"
+    elif [ ! -x "$T/fuzz/fuzz_ops" ]; then
+        missing "$name" "$T/fuzz/fuzz_ops"
+    else
+        run_test "$name" "$LIMIT" "$T/fuzz/fuzz_ops" tests/fuzz/corpus -r "${LXT_FUZZ_RUNS:-200}"
+    fi
+fi
 
 # 2. API conformance on the standard names, preloaded; then the UBSan flavour.
 for src in tests/api/*.c; do
