@@ -12,6 +12,9 @@
 #   LXT_FILTER=pat   only run tests whose name contains pat
 #   LXT_VALGRIND=0   skip the valgrind runs
 #   LXT_FUZZ_RUNS=n  random inputs the fuzz replay runs after the corpus (default 200)
+#   LXT_STRESS_SECONDS=s  how long each stress test runs (default 10)
+#   LXT_CHURN_THREADS=n   threads the churn test creates at most (default 100000)
+#   LXT_SCALE=soak   the preload tests' workloads at their soak sizes
 
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -193,6 +196,12 @@ done
 for src in tests/threads/*.c tests/fork/*.c; do
     d=${src%/*}
     run_preloaded "${d##*/}/$(base "$src")"
+done
+
+# 3b. Stress, preloaded, each for LXT_STRESS_SECONDS (default 10; make soak: minutes).
+for src in tests/stress/*.c; do
+    [ -f "$src" ] || continue
+    run_preloaded "stress/$(base "$src")"
 done
 
 # 4. Static linking against liblxmalloc.a.

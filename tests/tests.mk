@@ -9,6 +9,8 @@
 #   tests/static/*.c                     linked with liblxmalloc.a
 #   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
+#   tests/stress/*.c                     standard names, run preloaded for a bounded time
+#                                        (LXT_STRESS_SECONDS; longer in make soak)
 #   tests/fault/*.c                      linked with $(BUILD)/fault/liblxmalloc_api.a, the
 #                                        library built with LX_FAULT_INJECT=1
 
@@ -19,7 +21,7 @@ LXT_UBSAN    := -fsanitize=undefined -fno-sanitize-recover=all
 # When the library itself is sanitized, everything linking its archives needs the runtime.
 LXT_SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all)
 LXT_LIBS     := -lpthread -ldl
-LXT_HDRS     := tests/lib/lxt.h include/lxmalloc.h
+LXT_HDRS     := tests/lib/lxt.h include/lxmalloc.h tests/stress/stress.h
 
 LXT_API_SRCS    := $(wildcard tests/api/*.c)
 LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
@@ -27,8 +29,10 @@ LXT_FORK_SRCS   := $(wildcard tests/fork/*.c)
 LXT_STATIC_SRCS := $(wildcard tests/static/*.c)
 LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
 LXT_FAULT_SRCS  := $(wildcard tests/fault/*.c)
+LXT_STRESS_SRCS := $(wildcard tests/stress/*.c)
 
-LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS))
+LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS) \
+                     $(LXT_STRESS_SRCS))
 LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
 LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
 LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
@@ -39,8 +43,17 @@ LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) \
                 $(LXT_UNIT_BINS) $(LXT_FAULT_BINS) $(LXT_CXX_BIN)
 
-.PHONY: test-bins
+.PHONY: test-bins soak
 test-bins: $(LXT_ALL_BINS)
+
+# The long run, not in CI: the whole suite with the stress tests at SOAK_SECONDS
+# each, 100k threads of churn, many more random fuzz inputs and the real programs
+# at their big sizes; then libFuzzer for SOAK_SECONDS when clang is there.
+SOAK_SECONDS ?= 300
+soak: all test-bins
+	LXT_STRESS_SECONDS=$(SOAK_SECONDS) LXT_CHURN_THREADS=100000 LXT_FUZZ_RUNS=20000 \
+	  LXT_SCALE=soak LXT_TIMEOUT=$$(($(SOAK_SECONDS) * 3 + 1200)) sh tests/run.sh
+	if [ -n "$(FUZZ_CC)" ]; then $(MAKE) fuzz SECONDS=$(SOAK_SECONDS); fi
 
 $(LXT_STD_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_HDRS)
 	@mkdir -p $(@D)
