@@ -22,6 +22,15 @@ endif
 endif
 endif
 
+# valgrind client requests (src/track.h) are compiled in when the header is there.
+LX_VALGRIND ?= $(shell $(CC) -E -include valgrind/memcheck.h -x c /dev/null >/dev/null 2>&1 \
+                 && echo 1 || echo 0)
+ifneq ($(LX_VALGRIND),0)
+ifneq ($(LX_VALGRIND),1)
+$(error LX_VALGRIND must be 0 or 1)
+endif
+endif
+
 WARN := -Wall -Wextra -Wpedantic -Werror -Wundef -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla -Wcast-qual
 ifeq ($(DEBUG),0)
@@ -36,7 +45,7 @@ endif
 CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt -fno-semantic-interposition \
               -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free \
               -fno-builtin-calloc -fno-builtin-realloc \
-              $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+              -DLX_VALGRIND=$(LX_VALGRIND) $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDLIBS_LIB := -lpthread
 
 LIB_SRCS := $(filter-out src/unity.c,$(wildcard src/*.c))

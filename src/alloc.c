@@ -32,6 +32,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "track.h"
 
 /* ---- lookup of a block we may own --------------------------------------- */
 
@@ -163,6 +164,22 @@ static void perturb_alloc(void *p, size_t size)
         memset(p, byte ^ 0xff, size);
 }
 
+/* Under valgrind: p is a block from now on (src/track.h). */
+static void track_alloc(void *p, bool zeroed)
+{
+    if (p != NULL)
+        track_malloc(p, block_lookup(p).usable, zeroed);
+}
+
+/* The hooks of a new block: described to memcheck first, so that perturb's
+ * writes land in a block it knows. */
+static void hooks_alloc(void *p, size_t size, bool fresh)
+{
+    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK)
+        track_alloc(p, fresh);
+    perturb_alloc(p, size);
+}
+
 LX_COLD static void *malloc_slow(size_t size)
 {
     bool fresh;
@@ -172,7 +189,7 @@ LX_COLD static void *malloc_slow(size_t size)
         return NULL;
     }
     if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
-        perturb_alloc(p, size);
+        hooks_alloc(p, size, fresh);
     return p;
 }
 
@@ -206,6 +223,8 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK))
+        track_alloc(p, fresh);
     if (!fresh)
         memset(p, 0, total);
     return p;
@@ -213,15 +232,27 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
 
 /* ---- free -------------------------------------------------------------------- */
 
+/* Perturb a small block, then tell memcheck it is free (all but the word that
+ * will hold its free-list link: the allocator writes it next). */
+static void hooks_free(void *p, const struct block_info *bi, unsigned hooks)
+{
+    int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
+    if (byte != 0 && bi->kind == BLOCK_SMALL)
+        memset(p, byte, bi->usable);
+    if (hooks & LX_HOOK_TRACK) {
+        track_free(p);
+        if (bi->kind == BLOCK_SMALL)
+            track_undefined(p, sizeof(struct block));
+    }
+}
+
 static void free_known_block(void *p, const struct block_info *bi)
 {
+    unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
+    if (LX_UNLIKELY(hooks != 0))
+        hooks_free(p, bi, hooks);
     switch (bi->kind) {
     case BLOCK_SMALL:
-        if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) {
-            int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
-            if (byte != 0)
-                memset(p, byte, bi->usable);
-        }
         heap_free_slab_slow(lx_tls_heap, bi->pg, p);
         break;
     case BLOCK_LARGE:
@@ -302,7 +333,10 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
     /* Keep the block when the new size fits and would not fit a block half as big. */
     if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) && bi.kind != BLOCK_HUGE)
         return p;
-    if (bi.kind == BLOCK_HUGE && size >= threshold && size > LX_SMALL_MAX) {
+    /* Under valgrind, huge blocks move by copying too: memcheck then copies the
+     * definedness of every byte, which mremap would make it lose. */
+    bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;
+    if (bi.kind == BLOCK_HUGE && size >= threshold && size > LX_SMALL_MAX && !tracking) {
         if (size > PTRDIFF_MAX) {
             errno = ENOMEM;
             return NULL;
@@ -320,6 +354,8 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (LX_UNLIKELY(tracking))
+        track_alloc(q, fresh);
     memcpy(q, p, size < bi.usable ? size : bi.usable);
     free_known_block(p, &bi);
     return q;
@@ -353,7 +389,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
         return NULL;
     }
     if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
-        perturb_alloc(p, size);
+        hooks_alloc(p, size, fresh);
     return p;
 }
 

@@ -25,6 +25,12 @@
 #define LX_FAULT_INJECT 0
 #endif
 
+/* LX_VALGRIND: 1 compiles in the client requests that describe blocks to valgrind's
+ * memcheck (src/track.h); the Makefile sets it when <valgrind/memcheck.h> exists. */
+#ifndef LX_VALGRIND
+#define LX_VALGRIND 0
+#endif
+
 /* LX_OVERRIDE: 1 defines malloc, free, ... (set by src/override.c's presence). */
 
 /* OS pages: lxmalloc requires 4 KiB pages (checked at start-up). */
@@ -69,6 +75,7 @@ static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large
 static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");
 static_assert(LX_DEBUG >= 0 && LX_DEBUG <= 3, "LX_DEBUG is 0..3");
 static_assert(LX_STATS == 0 || LX_STATS == 1, "LX_STATS is 0 or 1");
+static_assert(LX_VALGRIND == 0 || LX_VALGRIND == 1, "LX_VALGRIND is 0 or 1");
 static_assert(LX_FAULT_INJECT == 0 || LX_FAULT_INJECT == 1, "LX_FAULT_INJECT is 0 or 1");
 
 #endif /* LX_CONFIG_H */

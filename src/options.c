@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "report.h"
+#include "track.h"
 
 extern char **environ;
 
@@ -51,7 +52,10 @@ static size_t clamp_threshold(unsigned long long v)
 static void set_perturb(int byte)
 {
     atomic_store(&lx_opt.perturb, byte & 0xff);
-    atomic_store(&lx_hooks_active, (unsigned char)((byte & 0xff) != 0));
+    unsigned char hooks = (byte & 0xff) != 0 ? LX_HOOK_PERTURB : 0;
+    if (track_running())
+        hooks |= LX_HOOK_TRACK;
+    atomic_store(&lx_hooks_active, hooks);
 }
 
 /* "123", "64k", "8M", "1g" -> value; false on anything else. */
@@ -122,6 +126,7 @@ static const struct env_option env_options[] = {
 
 void options_init(void)
 {
+    set_perturb(0); /* sets LX_HOOK_TRACK under valgrind */
     if (environ == NULL)
         return;
     /* LXMALLOC_ names win over glibc's: apply glibc's first, in a first pass. */

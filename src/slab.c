@@ -9,6 +9,7 @@
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
+#include "track.h"
 
 struct page lx_empty_page;
 
@@ -42,6 +43,7 @@ bool slab_extend(struct page *pg)
     if (n > left)
         n = left;
     uint8_t *first = pg->start + (size_t)pg->capacity * bs;
+    track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     struct block *tail = pg->free;
     for (size_t i = n; i-- > 0;) {
         struct block *b = (struct block *)(first + i * bs);

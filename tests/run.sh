@@ -224,6 +224,20 @@ for script in tests/preload/*.sh; do
     run_test "$name" "$LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
 done
 
+# 5b. memcheck must find the planted errors of tests/valgrind/planted.c, and only them.
+for script in tests/valgrind/*.sh; do
+    [ -f "$script" ] || continue
+    name=valgrind/$(base "$script")
+    selected "$name" || continue
+    if [ -z "$VALGRIND" ]; then
+        skip_test "$name" "valgrind not installed or LXT_VALGRIND=0"
+        continue
+    fi
+    tmp=$TMPROOT/vg-$(base "$script")
+    mkdir -p "$tmp"
+    run_test "$name" "$VG_LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
+done
+
 # 6. The lx_ API flavours of the API and thread tests under valgrind (the
 #    RLIMIT_AS test is left out: valgrind needs more address space than it allows).
 for src in tests/api/*.c tests/threads/*.c; do

@@ -91,6 +91,24 @@ $(LXT_FAULT_BINS): $(LXT_DIR)/%: tests/%.c $(LXT_FAULT_LIB) $(LIB_HDRS) $(LXT_HD
 	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -DLX_FAULT_INJECT=1 -Isrc $(LXT_SAN) -o $@ $< \
 	  $(LXT_FAULT_LIB) $(LXT_LIBS)
 
+# tests/valgrind/memcheck.sh: one program, built on the lx_ API, statically on the
+# standard names, and plain (for LD_PRELOAD).
+LXT_VG_BINS := $(LXT_DIR)/valgrind/planted $(LXT_DIR)/valgrind/planted_lx \
+               $(LXT_DIR)/valgrind/planted_static
+test-bins: $(LXT_VG_BINS)
+
+$(LXT_DIR)/valgrind/planted: tests/valgrind/planted.c $(LXT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -o $@ $< $(LXT_LIBS)
+
+$(LXT_DIR)/valgrind/planted_lx: tests/valgrind/planted.c $(LXT_HDRS) $(API_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -DLXT_LX_API -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_DIR)/valgrind/planted_static: tests/valgrind/planted.c $(LXT_HDRS) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -o $@ $< $(STATIC) $(LXT_LIBS)
+
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h
 	@mkdir -p $(@D)
 	$(CXX) $(LXT_CXXFLAGS) -o $@ $< $(LXT_LIBS)
