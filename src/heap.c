@@ -450,16 +450,20 @@ void heaps_fork_parent(void)
     lx_unlock(&lx_heaps_lock);
 }
 
-/* Only the forking thread lives on in the child: every other owned heap becomes
- * an orphan, so its slabs are reclaimed and its blocks stay freeable. */
+/* Only the forking thread lives on in the child. The heaps of the others are left
+ * alone, still marked owned, never adopted nor collected: their threads take no
+ * lock on the fast paths or on a heap's own slow paths, so fork may have stopped
+ * one halfway through changing its heap (a block pushed but `used` not yet
+ * lowered, a queue half relinked). Orphaning them (as this once did) let the
+ * child walk such a heap; tests/stress/forkstorm saw one fail the heap check.
+ * Their blocks stay freeable: a free from the child takes the remote-free path,
+ * which touches only atomic words. The cost is that the child does not reuse the
+ * slabs those heaps held at the fork. Orphans already on the orphan list are
+ * whole (nobody changes one without taking it off the list under the lock fork
+ * holds), so they stay adoptable. */
 void heaps_fork_child(void)
 {
     lx_lock_reset(&lx_heaps_lock);
-    struct heap *self = lx_tls_heap;
-    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
-        if (h != self && h->owned)
-            heap_orphan_locked(h);
-    }
 }
 
 /* ---- checker -------------------------------------------------------- */

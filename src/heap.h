@@ -42,8 +42,8 @@ void heaps_collect(struct heap *self);
  * totals (and the peak) on slow paths. */
 void heap_flush_stats(struct heap *h);
 
-/* fork: take / release / reset the heap registry lock; in the child, orphan the
- * heaps of threads that did not survive the fork. */
+/* fork: take / release / reset the heap registry lock (the heaps of threads that
+ * did not survive the fork are left alone in the child: see heap.c). */
 void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
