@@ -38,6 +38,8 @@ OPT := -O2 -g -DLX_DEBUG=0
 else
 OPT := -O1 -g -DLX_DEBUG=$(DEBUG)
 endif
+# valgrind 3.19 (Debian 12) cannot read the DWARF 5 that clang 14 writes by default.
+OPT += -gdwarf-4
 ifneq ($(SANITIZE),)
 OPT += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif

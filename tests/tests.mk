@@ -15,8 +15,14 @@
 #                                        library built with LX_FAULT_INJECT=1
 
 LXT_DIR      := $(BUILD)/tests
-LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/lib -pthread
-LXT_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -pthread
+# The tests call malloc to see what it does: the compiler must not assume it knows
+# (clang would drop unused blocks and let malloc keep errno), and valgrind 3.19
+# reads only DWARF 4.
+LXT_NOBUILTIN := $(addprefix -fno-builtin-,malloc calloc realloc reallocarray free aligned_alloc \
+                   posix_memalign memalign valloc pvalloc malloc_usable_size)
+LXT_CFLAGS   := -std=c11 -D_GNU_SOURCE -O1 -g -gdwarf-4 $(LXT_NOBUILTIN) -Wall -Wextra -Werror \
+                -Iinclude -Itests/lib -pthread
+LXT_CXXFLAGS := -std=c++17 -O1 -g -gdwarf-4 -Wall -Wextra -Werror -Iinclude -pthread
 LXT_UBSAN    := -fsanitize=undefined -fno-sanitize-recover=all
 # When the library itself is sanitized, everything linking its archives needs the runtime.
 LXT_SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all)
