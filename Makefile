@@ -30,6 +30,15 @@ $(error HEAP_DEBUG must be 0 or 1)
 endif
 endif
 
+# valgrind client requests (src/track.h) are compiled in when the header is there.
+LX_VALGRIND ?= $(shell $(CC) -E -include valgrind/memcheck.h -x c /dev/null >/dev/null 2>&1 \
+                 && echo 1 || echo 0)
+ifneq ($(LX_VALGRIND),0)
+ifneq ($(LX_VALGRIND),1)
+$(error LX_VALGRIND must be 0 or 1)
+endif
+endif
+
 WARN := -Wall -Wextra -Wpedantic -Werror -Wundef -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla -Wcast-qual
 ifeq ($(DEBUG),0)
@@ -37,6 +46,8 @@ OPT := -O2 -g -DLX_DEBUG=0
 else
 OPT := -O1 -g -DLX_DEBUG=$(DEBUG)
 endif
+# valgrind 3.19 (Debian 12) cannot read the DWARF 5 that clang 14 writes by default.
+OPT += -gdwarf-4
 ifneq ($(SANITIZE),)
 OPT += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
@@ -44,7 +55,8 @@ endif
 CFLAGS_LIB := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fno-plt -fno-semantic-interposition \
               -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free \
               -fno-builtin-calloc -fno-builtin-realloc \
-              -DLX_HEAP_DEBUG_DEFAULT=$(HEAP_DEBUG) $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+              -DLX_HEAP_DEBUG_DEFAULT=$(HEAP_DEBUG) -DLX_VALGRIND=$(LX_VALGRIND) \
+              $(OPT) $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDLIBS_LIB := -lpthread
 
 LIB_SRCS := $(filter-out src/unity.c,$(wildcard src/*.c))
@@ -95,6 +107,7 @@ $(CMD): tools/lxmalloc.c include/lxmalloc.h $(PREFIX_STAMP) | $(BUILD)/obj
 
 # Tests and benchmarks keep their own rules next to their sources.
 -include tests/tests.mk
+-include tests/fuzz/fuzz.mk
 -include bench/bench.mk
 
 test: all test-bins

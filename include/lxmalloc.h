@@ -88,8 +88,9 @@ int lx_stats_get(lx_stats_t *out);
 /* Write the one-line summary that `lxmalloc run --stats` reads to a file descriptor. */
 void lx_stats_print_summary(int fd);
 
-/* Walk every arena, segment, page run and the calling thread's heap, checking the
- * invariants docs/ARCHITECTURE.md lists; each problem is reported on stderr.
+/* Walk every arena, segment, page run, the calling thread's heap and the heaps of
+ * exited threads waiting for adoption, checking the invariants docs/ARCHITECTURE.md
+ * lists (heaps other running threads own are not walked); each problem is reported on stderr.
  * Returns the number of problems found (0: consistent). For tests and debugging;
  * it takes the arena locks, so it is not for hot paths. */
 size_t lx_heap_check(void);

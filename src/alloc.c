@@ -40,6 +40,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "track.h"
 
 /* ---- lookup of a block we may own --------------------------------------- */
 
@@ -227,6 +228,12 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
     *fresh = false;
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX / 2)
         return NULL;
+    /* A zero-byte block still gets a byte of its own. Sized 0, an aligned large run
+     * (memalign(8192, 0)) had one page, the aligned start past it; a huge block
+     * (memalign(4 MiB, 0)) started just past the end of its mapping. Either way
+     * the pointer was not ours, and free() aborted. */
+    if (size == 0)
+        size = 1;
     struct heap *h = heap_get();
     if (h == NULL)
         return NULL;
@@ -251,6 +258,25 @@ static void perturb_alloc(void *p, size_t size)
     int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
     if (byte != 0 && p != NULL)
         memset(p, byte ^ 0xff, size);
+}
+
+/* Under valgrind: p is a block from now on (src/track.h). Not in debug mode,
+ * whose blocks carry a header memcheck is not told about. */
+static void track_alloc(void *p, bool zeroed)
+{
+    if (p != NULL && !lx_opt.debug)
+        track_malloc(p, block_find(p).usable, zeroed);
+}
+
+/* The hooks of a new block: described to memcheck first, so that perturb's
+ * writes land in a block it knows. Debug mode fills its blocks itself. */
+static void hooks_alloc(void *p, size_t size, bool fresh)
+{
+    if (lx_opt.debug)
+        return;
+    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK)
+        track_alloc(p, fresh);
+    perturb_alloc(p, size);
 }
 
 /* ---- debug mode -------------------------------------------------------------- */
@@ -402,7 +428,7 @@ void alloc_debug_exit(void)
 LX_COLD static void *malloc_slow(size_t size, const void *caller)
 {
     check_set_caller(caller);
-    bool fresh;
+    bool fresh = false;
     void *p;
     if (LX_UNLIKELY(debug_on()))
         p = debug_alloc(size, LX_ALIGN, false, caller);
@@ -412,9 +438,8 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
         errno = ENOMEM;
         return NULL;
     }
-    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
-        !lx_opt.debug)
-        perturb_alloc(p, size);
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
+        hooks_alloc(p, size, fresh);
     return p;
 }
 
@@ -459,6 +484,8 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK))
+        track_alloc(p, fresh);
     if (!fresh)
         memset(p, 0, total);
     return p;
@@ -466,24 +493,38 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
 
 /* ---- free -------------------------------------------------------------------- */
 
+/* Tell memcheck the block is free (all but the word that will hold its
+ * free-list link: the allocator writes it next). */
+static void track_block_free(void *p, const struct block_info *bi)
+{
+    track_free(p);
+    if (bi->kind == BLOCK_SMALL)
+        track_undefined(p, sizeof(struct block));
+}
+
 static void free_known_block(void *p, const struct block_info *bi)
 {
+    unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     switch (bi->kind) {
     case BLOCK_SMALL:
     case BLOCK_LARGE:
-        if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) && !lx_opt.debug) {
+        if (hooks != 0 && !lx_opt.debug) {
             int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
             if (lx_opt.zero_on_free)
                 memset(p, 0, bi->usable);
             else if (byte != 0)
                 memset(p, byte, bi->usable);
         }
+        if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
+            track_block_free(p, bi);
         if (bi->kind == BLOCK_SMALL)
             heap_free_slab_slow(lx_tls_heap, bi->pg, p);
         else
             large_free(bi->pg);
         break;
     case BLOCK_HUGE:
+        if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
+            track_block_free(p, bi);
         huge_freed_note(p);
         huge_free(bi->seg);
         break;
@@ -593,7 +634,10 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
     /* Keep the block when the new size fits and would not fit a block half as big. */
     if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) && bi.kind != BLOCK_HUGE)
         return p;
-    if (bi.kind == BLOCK_HUGE && size >= threshold && size > LX_SMALL_MAX) {
+    /* Under valgrind, huge blocks move by copying too: memcheck then copies the
+     * definedness of every byte, which mremap would make it lose. */
+    bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;
+    if (bi.kind == BLOCK_HUGE && size >= threshold && size > LX_SMALL_MAX && !tracking) {
         if (size > PTRDIFF_MAX) {
             errno = ENOMEM;
             return NULL;
@@ -611,6 +655,8 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (LX_UNLIKELY(tracking))
+        track_alloc(q, fresh);
     memcpy(q, p, size < bi.usable ? size : bi.usable);
     free_known_block(p, &bi);
     return q;
@@ -652,7 +698,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size, const void *c
         return NULL;
     }
     if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
-        perturb_alloc(p, size);
+        hooks_alloc(p, size, fresh);
     return p;
 }
 

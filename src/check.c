@@ -205,5 +205,6 @@ LX_EXPORT size_t lx_heap_check(void)
     for (unsigned i = 0; i < LX_ARENA_MAX; i++)
         problems += arena_check(&lx_arenas[i]);
     problems += heap_check(lx_tls_heap);
+    problems += heaps_check_orphans();
     return problems;
 }

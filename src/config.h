@@ -19,6 +19,18 @@
 #define LX_STATS 1
 #endif
 
+/* LX_FAULT_INJECT: 1 builds the OS layer's failure injection for tests (os_fault_set
+ * in os.h makes a chosen mapping call fail). Never on in a shipped library. */
+#ifndef LX_FAULT_INJECT
+#define LX_FAULT_INJECT 0
+#endif
+
+/* LX_VALGRIND: 1 compiles in the client requests that describe blocks to valgrind's
+ * memcheck (src/track.h); the Makefile sets it when <valgrind/memcheck.h> exists. */
+#ifndef LX_VALGRIND
+#define LX_VALGRIND 0
+#endif
+
 /* LX_OVERRIDE: 1 defines malloc, free, ... (set by src/override.c's presence). */
 
 /* LX_HARDEN: 1 (the default) encodes free-list links and keeps the per-segment
@@ -98,5 +110,7 @@ static_assert(LX_STATS == 0 || LX_STATS == 1, "LX_STATS is 0 or 1");
 static_assert(LX_HARDEN == 0 || LX_HARDEN == 1, "LX_HARDEN is 0 or 1");
 static_assert(LX_HEAP_DEBUG_DEFAULT == 0 || LX_HEAP_DEBUG_DEFAULT == 1, "LX_HEAP_DEBUG_DEFAULT is 0 or 1");
 static_assert(LX_DEBUG_HEADER % LX_ALIGN == 0, "debug header keeps blocks aligned");
+static_assert(LX_VALGRIND == 0 || LX_VALGRIND == 1, "LX_VALGRIND is 0 or 1");
+static_assert(LX_FAULT_INJECT == 0 || LX_FAULT_INJECT == 1, "LX_FAULT_INJECT is 0 or 1");
 
 #endif /* LX_CONFIG_H */

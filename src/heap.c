@@ -459,19 +459,63 @@ void heaps_fork_parent(void)
     lx_unlock(&lx_heaps_lock);
 }
 
-/* Only the forking thread lives on in the child: every other owned heap becomes
- * an orphan, so its slabs are reclaimed and its blocks stay freeable. */
+/* Only the forking thread lives on in the child. The heaps of the others are left
+ * alone, still marked owned, never adopted nor collected: their threads take no
+ * lock on the fast paths or on a heap's own slow paths, so fork may have stopped
+ * one halfway through changing its heap (a block pushed but `used` not yet
+ * lowered, a queue half relinked). Orphaning them (as this once did) let the
+ * child walk such a heap; tests/stress/forkstorm saw one fail the heap check.
+ * Their blocks stay freeable: a free from the child takes the remote-free path,
+ * which touches only atomic words. The cost is that the child does not reuse the
+ * slabs those heaps held at the fork. Orphans already on the orphan list are
+ * whole (nobody changes one without taking it off the list under the lock fork
+ * holds), so they stay adoptable. */
 void heaps_fork_child(void)
 {
     lx_lock_reset(&lx_heaps_lock);
-    struct heap *self = lx_tls_heap;
-    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
-        if (h != self && h->owned)
-            heap_orphan_locked(h);
-    }
 }
 
 /* ---- checker -------------------------------------------------------- */
+
+/* Count the blocks of one slab free list, checking that each lies in the slab's
+ * carved part at a block boundary; a bad link stops the walk (and is reported). */
+static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
+                              size_t *problems)
+{
+    size_t count = 0;
+    uintptr_t start = (uintptr_t)pg->start;
+    uintptr_t end = start + (size_t)pg->capacity * pg->block_size;
+    for (; b != NULL; b = block_next(b)) {
+        uintptr_t a = (uintptr_t)b;
+        if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
+            count > pg->capacity || block_is_live(b)) {
+            lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
+                       (void *)pg, (void *)b);
+            (*problems)++;
+            break;
+        }
+        count++;
+    }
+    return count;
+}
+
+static size_t slab_check(struct heap *h, struct page *pg)
+{
+    size_t problems = 0;
+    if (pg->capacity > pg->reserved || pg->block_size == 0 ||
+        pg->start != page_address(page_segment(pg), pg)) {
+        lx_message("check: heap %u slab %p has a corrupt descriptor", h->id, (void *)pg);
+        return 1;
+    }
+    size_t free_count = slab_check_list(h, pg, pg->free, &problems);
+    free_count += slab_check_list(h, pg, pg->local_free, &problems);
+    if (pg->used + free_count > pg->capacity) {
+        lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
+                   (void *)pg, pg->used, free_count, pg->capacity);
+        problems++;
+    }
+    return problems;
+}
 
 size_t heap_check(struct heap *h)
 {
@@ -488,26 +532,7 @@ size_t heap_check(struct heap *h)
                 problems++;
                 break;
             }
-            size_t free_count = 0;
-            struct block *lists[2] = {pg->free, pg->local_free};
-            for (unsigned l = 0; l < 2; l++) {
-                for (struct block *b = lists[l]; b != NULL && free_count <= pg->reserved;) {
-                    struct block *next = block_next(b);
-                    free_count++;
-                    if (!block_link_ok(b, next) || block_is_live(b)) {
-                        lx_message("check: heap %u slab %p: free block %p is live or links to %p",
-                                   h->id, (void *)pg, (void *)b, (void *)next);
-                        problems++;
-                        break;
-                    }
-                    b = next;
-                }
-            }
-            if (pg->used + free_count != pg->capacity && pg->used + free_count > pg->capacity) {
-                lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
-                           (void *)pg, pg->used, free_count, pg->capacity);
-                problems++;
-            }
+            problems += slab_check(h, pg);
             prev = pg;
         }
         if (q->tail != prev) {
@@ -522,12 +547,32 @@ size_t heap_check(struct heap *h)
             }
         }
     }
+    struct page *prev = NULL;
     for (struct page *pg = h->full; pg != NULL; pg = pg->next) {
-        if (pg->local_key != ((uintptr_t)h | LX_KEY_FULL) || pg->kind != RUN_SLAB) {
+        if (pg->prev != prev || pg->local_key != ((uintptr_t)h | LX_KEY_FULL) ||
+            pg->kind != RUN_SLAB) {
             lx_message("check: heap %u full list holds %p wrongly", h->id, (void *)pg);
             problems++;
             break;
         }
+        problems += slab_check(h, pg);
+        prev = pg;
     }
+    return problems;
+}
+
+size_t heaps_check_orphans(void)
+{
+    size_t problems = 0;
+    lx_lock(&lx_heaps_lock);
+    for (struct heap *o = lx_orphans; o != NULL; o = o->next_orphan) {
+        if (o->owned) {
+            lx_message("check: heap %u is on the orphan list but owned", o->id);
+            problems++;
+            continue;
+        }
+        problems += heap_check(o);
+    }
+    lx_unlock(&lx_heaps_lock);
     return problems;
 }

@@ -42,13 +42,18 @@ void heaps_collect(struct heap *self);
  * totals (and the peak) on slow paths. */
 void heap_flush_stats(struct heap *h);
 
-/* fork: take / release / reset the heap registry lock; in the child, orphan the
- * heaps of threads that did not survive the fork. */
+/* fork: take / release / reset the heap registry lock (the heaps of threads that
+ * did not survive the fork are left alone in the child: see heap.c). */
 void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
 
-/* Heap checker: the calling thread's heap queues and slab counts; problems found. */
+/* Heap checker: one heap's queues, full list and slab free lists; problems found.
+ * Only for a heap no thread is changing: the caller's own, or an orphan. */
 size_t heap_check(struct heap *h);
+/* heap_check on every orphan waiting on the orphan list (under lx_heaps_lock, so
+ * none is adopted or collected meanwhile); a heap owned by a running thread, or
+ * one taken off the list to be collected, is skipped. */
+size_t heaps_check_orphans(void);
 
 #endif /* LX_HEAP_H */

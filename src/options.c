@@ -12,6 +12,7 @@
 #include "config.h"
 #include "os.h"
 #include "report.h"
+#include "track.h"
 
 extern char **environ;
 
@@ -64,8 +65,12 @@ static size_t clamp_threshold(unsigned long long v)
 
 static void hooks_update(void)
 {
-    int on = atomic_load(&lx_opt.perturb) != 0 || lx_opt.debug || lx_opt.zero_on_free;
-    atomic_store(&lx_hooks_active, (unsigned char)on);
+    unsigned char hooks = 0;
+    if (atomic_load(&lx_opt.perturb) != 0 || lx_opt.debug || lx_opt.zero_on_free)
+        hooks |= LX_HOOK_PERTURB;
+    if (track_running())
+        hooks |= LX_HOOK_TRACK; /* under valgrind: describe every block to memcheck */
+    atomic_store(&lx_hooks_active, hooks);
 }
 
 static void set_perturb(int byte)

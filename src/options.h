@@ -31,8 +31,11 @@ struct lx_options {
 
 extern struct lx_options lx_opt;
 
-/* Nonzero while any option needs the slow paths on every call (perturb, debug
- * mode, zero-on-free). The fast paths test this one byte. */
+/* Nonzero while something needs the slow paths on every call: perturb, debug
+ * mode or zero-on-free (LX_HOOK_PERTURB), or running under valgrind (blocks are
+ * described to memcheck, src/track.h). The fast paths test this one byte. */
+#define LX_HOOK_PERTURB 1
+#define LX_HOOK_TRACK 2
 extern _Atomic unsigned char lx_hooks_active;
 
 void options_init(void);

@@ -3,6 +3,8 @@
  * os.c — the only layer that makes system calls: mappings, futexes, time,
  * randomness, and writing diagnostics. Layer: bottom; depends on nothing else.
  * Nothing here allocates or takes a lock; the counters are relaxed atomics.
+ * Test builds with LX_FAULT_INJECT make chosen mapping calls fail on purpose, to
+ * prove that every layer above turns a refusal into NULL + ENOMEM.
  */
 #include "os.h"
 
@@ -39,7 +41,39 @@ static void os_count_mapped(size_t size, int sign)
     }
 }
 
-void *os_map(size_t size)
+#if LX_FAULT_INJECT
+static _Atomic uint64_t os_fault_count; /* mapping calls since os_fault_set */
+static _Atomic uint64_t os_fault_at;    /* the call that fails; 0: none */
+static _Atomic bool os_fault_sticky;    /* calls after it fail too */
+
+void os_fault_set(uint64_t nth, bool persistent)
+{
+    atomic_store(&os_fault_at, 0);
+    atomic_store(&os_fault_count, 0);
+    atomic_store(&os_fault_sticky, persistent);
+    atomic_store(&os_fault_at, nth);
+}
+
+uint64_t os_fault_calls(void)
+{
+    return atomic_load(&os_fault_count);
+}
+
+/* Counts a mapping call; true if it is one chosen to fail. */
+static bool os_fault_now(void)
+{
+    uint64_t n = atomic_fetch_add(&os_fault_count, 1) + 1;
+    uint64_t at = atomic_load(&os_fault_at);
+    return at != 0 && (n == at || (n > at && atomic_load(&os_fault_sticky)));
+}
+#else
+LX_INLINE bool os_fault_now(void)
+{
+    return false;
+}
+#endif /* LX_FAULT_INJECT */
+
+static void *os_map_raw(size_t size)
 {
     int saved = errno;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -49,6 +83,13 @@ void *os_map(size_t size)
         return NULL;
     os_count_mapped(size, 1);
     return p;
+}
+
+void *os_map(size_t size)
+{
+    if (os_fault_now())
+        return NULL;
+    return os_map_raw(size);
 }
 
 bool os_unmap(void *addr, size_t size)
@@ -69,7 +110,7 @@ bool os_unmap(void *addr, size_t size)
  * system calls per segment, which is rare. */
 void *os_map_aligned(size_t size, size_t alignment)
 {
-    if (size + alignment < size)
+    if (size + alignment < size || os_fault_now())
         return NULL;
     int saved = errno;
     size_t span = size + alignment;
@@ -145,6 +186,8 @@ void os_advise_hugepages(void *addr, size_t size, bool enable)
 
 bool os_remap_inplace(void *addr, size_t old_size, size_t new_size)
 {
+    if (os_fault_now())
+        return false;
     int saved = errno;
     void *p = mremap(addr, old_size, new_size, 0);
     atomic_fetch_add_explicit(&lx_os_counters.mremap_count, 1, memory_order_relaxed);
@@ -160,6 +203,8 @@ bool os_remap_inplace(void *addr, size_t old_size, size_t new_size)
 
 void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to)
 {
+    if (os_fault_now())
+        return NULL;
     int saved = errno;
     void *p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
     atomic_fetch_add_explicit(&lx_os_counters.mremap_count, 1, memory_order_relaxed);
@@ -182,6 +227,8 @@ bool os_protect(void *addr, size_t size)
 
 bool os_discard(void *addr, size_t size)
 {
+    if (os_fault_now())
+        return false;
     int saved = errno;
     int rc = madvise(addr, size, MADV_DONTNEED);
     atomic_fetch_add_explicit(&lx_os_counters.madvise_count, 1, memory_order_relaxed);

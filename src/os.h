@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "config.h"
 
 /* Anonymous read-write private mapping of `size` bytes (a page multiple) at a
  * kernel-chosen address; NULL on failure. The memory reads as zero. */
@@ -66,6 +67,16 @@ uint64_t os_now_ns(void);
 void os_futex_wait(_Atomic int *addr, int expected);
 void os_futex_wake(_Atomic int *addr, int count);
 void os_yield(void);
+
+#if LX_FAULT_INJECT
+/* Tests only. The calls that map memory or change mappings (os_map, os_map_aligned,
+ * os_remap_inplace, os_remap_to, os_discard) are numbered 1, 2, ... from the last
+ * os_fault_set. Call number `nth` fails as the kernel would (nothing mapped or
+ * changed); with `persistent`, every later one fails too. nth == 0 turns failures
+ * off. os_fault_calls() is how many of those calls were made since. */
+void os_fault_set(uint64_t nth, bool persistent);
+uint64_t os_fault_calls(void);
+#endif /* LX_FAULT_INJECT */
 
 /* Counters of the calls above that change mappings. */
 struct os_counters {

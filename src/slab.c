@@ -10,6 +10,7 @@
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
+#include "track.h"
 
 struct page lx_empty_page;
 uintptr_t lx_list_key; /* set once at start-up (init.c), before the first block */
@@ -50,6 +51,7 @@ bool slab_extend(struct page *pg)
     if (n > left)
         n = left;
     uint8_t *first = pg->start + (size_t)pg->capacity * bs;
+    track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     struct block *tail = pg->free;
     for (size_t i = n; i-- > 0;) {
         struct block *b = (struct block *)(first + i * bs);

@@ -12,6 +12,10 @@
 #   LXT_TIMEOUT=s    per-test time limit (default 120; valgrind runs get 3x)
 #   LXT_FILTER=pat   only run tests whose name contains pat
 #   LXT_VALGRIND=0   skip the valgrind runs
+#   LXT_FUZZ_RUNS=n  random inputs the fuzz replay runs after the corpus (default 200)
+#   LXT_STRESS_SECONDS=s  how long each stress test runs (default 10)
+#   LXT_CHURN_THREADS=n   threads the churn test creates at most (default 100000)
+#   LXT_SCALE=soak   the preload tests' workloads at their soak sizes
 
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -174,6 +178,24 @@ for src in tests/unit/*.c; do
     run_linked "unit/$(base "$src")"
 done
 
+# 1b. Fault injection (linked with the LX_FAULT_INJECT=1 archive, run directly).
+for src in tests/fault/*.c; do
+    [ -f "$src" ] || continue
+    run_linked "fault/$(base "$src")"
+done
+
+# 1c. The fuzz target without libFuzzer: replay the seed corpus, then random inputs.
+name=fuzz/replay
+if selected "$name"; then
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "needs the library (LXT_SYSTEM=1)"
+    elif [ ! -x "$T/fuzz/fuzz_ops" ]; then
+        missing "$name" "$T/fuzz/fuzz_ops"
+    else
+        run_test "$name" "$LIMIT" "$T/fuzz/fuzz_ops" tests/fuzz/corpus -r "${LXT_FUZZ_RUNS:-200}"
+    fi
+fi
+
 # 2. API conformance on the standard names, preloaded; then the UBSan flavour.
 for src in tests/api/*.c; do
     run_preloaded "api/$(base "$src")"
@@ -206,6 +228,12 @@ run_preloaded api/sbrk LXMALLOC_SOURCE=brk
 run_preloaded threads/random LXMALLOC_SOURCE=brk
 run_preloaded fork/fork_threads LXMALLOC_SOURCE=brk
 
+# 3c. Stress, preloaded, each for LXT_STRESS_SECONDS (default 10; make soak: minutes).
+for src in tests/stress/*.c; do
+    [ -f "$src" ] || continue
+    run_preloaded "stress/$(base "$src")"
+done
+
 # 4. Static linking against liblxmalloc.a (with the C library linked dynamically,
 #    and fully static).
 for src in tests/static/*.c; do
@@ -226,6 +254,20 @@ for script in tests/preload/*.sh; do
     tmp=$TMPROOT/$(base "$script")
     mkdir -p "$tmp"
     run_test "$name" "$LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
+done
+
+# 5b. memcheck must find the planted errors of tests/valgrind/planted.c, and only them.
+for script in tests/valgrind/*.sh; do
+    [ -f "$script" ] || continue
+    name=valgrind/$(base "$script")
+    selected "$name" || continue
+    if [ -z "$VALGRIND" ]; then
+        skip_test "$name" "valgrind not installed or LXT_VALGRIND=0"
+        continue
+    fi
+    tmp=$TMPROOT/vg-$(base "$script")
+    mkdir -p "$tmp"
+    run_test "$name" "$VG_LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
 done
 
 # 6. The lx_ API flavours of the API and thread tests under valgrind (the

@@ -179,6 +179,19 @@ int main(void)
     beyond();
     invalid();
     pages();
+    /* Zero bytes at every alignment up to 8 MiB: a block that can be freed (at
+     * 4 MiB and above this once returned a pointer just past its own mapping). */
+    for (size_t a = 16; a <= 2 * MAXALIGN; a *= 2) {
+        void *z = NULL;
+        CHECK(T_posix_memalign(&z, a, lxt_opaque(0)) == 0, "posix_memalign(%zu, 0) failed", a);
+        CHECK(lxt_aligned(z, a), "posix_memalign(%zu, 0) = %p, misaligned", a, z);
+        T_free(z);
+        z = T_memalign(a, lxt_opaque(0));
+        CHECK(z != NULL && lxt_aligned(z, a), "memalign(%zu, 0) = %p", a, z);
+        CHECK(T_malloc_usable_size(z) < a + 4096, "memalign(%zu, 0): usable size %zu", a,
+              T_malloc_usable_size(z));
+        T_free(z);
+    }
     lxt_heap_check("after valloc/pvalloc");
     /* The heap still works after all of the above. */
     for (int i = 0; i < 1000; i++)

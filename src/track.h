@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * track.h — tells valgrind's memcheck which memory is a block, through its client
+ * requests, compiled in when LX_VALGRIND is 1 (the Makefile sets it when
+ * <valgrind/memcheck.h> exists); otherwise every function is an empty inline.
+ * Natively a request is a few instructions that do nothing, and the requests are
+ * only reached on slow paths: under valgrind, options.c sets LX_HOOK_TRACK in
+ * lx_hooks_active, which sends every malloc and free to alloc.c's slow paths.
+ *
+ * What memcheck is told (mimalloc's track.h has the same idea):
+ *   - an allocated block spans its usable size, not the size asked for: the
+ *     caller may use all of it (malloc_usable_size says so), and realloc copies it;
+ *   - a freed block is inaccessible, except its first word, which holds the
+ *     free-list link lxmalloc reads and writes (slab.h);
+ *   - blocks carved from a slab become accessible but undefined (slab.c): the run
+ *     may be reused from blocks that were freed, and so inaccessible.
+ * Not said: that metadata is not a root. A page descriptor holds the address of a
+ * large block and of a slab's first block, so leaking one of those shows as
+ * "still reachable", not "definitely lost".
+ */
+#ifndef LX_TRACK_H
+#define LX_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler.h"
+#include "config.h"
+
+#if LX_VALGRIND
+#include <valgrind/memcheck.h>
+
+LX_INLINE bool track_running(void)
+{
+    return RUNNING_ON_VALGRIND != 0;
+}
+
+LX_INLINE void track_malloc(void *p, size_t size, bool zeroed)
+{
+    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zeroed);
+}
+
+LX_INLINE void track_free(void *p)
+{
+    VALGRIND_FREELIKE_BLOCK(p, 0);
+}
+
+LX_INLINE void track_undefined(void *p, size_t size)
+{
+    VALGRIND_MAKE_MEM_UNDEFINED(p, size);
+}
+#else
+LX_INLINE bool track_running(void)
+{
+    return false;
+}
+
+LX_INLINE void track_malloc(void *p, size_t size, bool zeroed)
+{
+    (void)p;
+    (void)size;
+    (void)zeroed;
+}
+
+LX_INLINE void track_free(void *p)
+{
+    (void)p;
+}
+
+LX_INLINE void track_undefined(void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+}
+#endif /* LX_VALGRIND */
+
+#endif /* LX_TRACK_H */
