@@ -204,7 +204,7 @@ run_preloaded api/basic LXMALLOC_SOURCE=brk
 run_preloaded api/rlimit LXMALLOC_SOURCE=brk
 run_preloaded api/sbrk LXMALLOC_SOURCE=brk
 run_preloaded threads/random LXMALLOC_SOURCE=brk
-run_preloaded fork/fork_threads LXMALLOC_SOURCE=brk
+run_preloaded fork/fork_threads LXMALLOC_SOURCE=brk MALLOC_TRIM_THRESHOLD_=0
 
 # 4. Static linking against liblxmalloc.a (with the C library linked dynamically,
 #    and fully static).
