@@ -22,10 +22,10 @@ static int child(const char *what)
     volatile int local = 0;
     if (strcmp(what, "first-free") == 0) {
         /* The misuse is the process's first call into the allocator. */
-        T_free((void *)&local);
+        T_free(lxt_launder((void *)&local));
     } else if (strcmp(what, "stack") == 0) {
         T_free(T_malloc(10));
-        T_free((void *)&local);
+        T_free(lxt_launder((void *)&local));
     } else if (strcmp(what, "interior") == 0) {
         unsigned char *p = T_malloc(100000);
         lxt_escape(p);
@@ -39,7 +39,7 @@ static int child(const char *what)
         T_free(T_malloc(10));
         if (T_mallopt(M_CHECK_ACTION, 1) != 1)
             return 3;
-        T_free((void *)&local);
+        T_free(lxt_launder((void *)&local));
     } else {
         return 2;
     }
