@@ -9,7 +9,9 @@
 #   BUILD=dir        build directory (default build), as in the top Makefile
 #   LXT_SYSTEM=1     run the standard-name tests against the system malloc (no
 #                    LD_PRELOAD; the tests that need the library are skipped)
-#   LXT_TIMEOUT=s    per-test time limit (default 120; valgrind runs get 3x)
+#   LXT_TIMEOUT=s    per-test time limit (default 60; valgrind runs get 3x)
+#   LXT_BUDGET=s     time limit of the whole run (default 1200): tests that would
+#                    start after it are reported as failed, not run
 #   LXT_FILTER=pat   only run tests whose name contains pat
 #   LXT_VALGRIND=0   skip the valgrind runs
 
@@ -17,7 +19,9 @@ cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 T=$BUILD/tests
 LOGS=$T/logs
-LIMIT=${LXT_TIMEOUT:-120}
+LIMIT=${LXT_TIMEOUT:-60}
+BUDGET=${LXT_BUDGET:-1200}
+START=$(date +%s)
 VG_LIMIT=$((LIMIT * 3))
 mkdir -p "$LOGS" || exit 2
 : >"$LOGS/times.txt"
@@ -63,6 +67,11 @@ run_test() {
     limit=$2
     shift 2
     selected "$name" || return 0
+    if [ $(($(date +%s) - START)) -ge "$BUDGET" ]; then
+        echo "FAIL $name (not run: the suite went over its ${BUDGET}s budget)"
+        fail=$((fail + 1))
+        return 0
+    fi
     log=$LOGS/$(printf '%s' "$name" | tr '/ ' '__').log
     t0=$(date +%s)
     timeout -k 10 "$limit" "$@" >"$log" 2>&1 </dev/null
