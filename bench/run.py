@@ -186,19 +186,19 @@ def workloads(quick):
     for mode in ("thrash", "scratch"):
         for t in (1, 2, 8):
             exe("%s-t%d" % (mode, t), "falseshare",
-                ["falseshare", mode, t, 20000 if q else 200000, 8, 1000],
+                ["falseshare", mode, t, 15000 if q else 120000, 8, 1000],
                 "cache-%s, %d thread(s)" % (mode, t))
     exe("realloc", "realloc", ["realloc", 3 if q else 12, "4M" if q else "8M", 8],
         "8 buffers growing 1.5x to MiBs")
-    exe("large", "large", ["large", 15 if q else 150, 1, 7], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
+    exe("large", "large", ["large", 15 if q else 100, 1, 7], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
     exe("frag", "frag", ["frag", "8M" if q else "32M", 100],
         "shifting sizes, short/long lifetimes")
     w.append({"name": "python", "group": "real", "kind": "python",
-              "args": ["0.03" if q else "0.25"], "what": "python3 with PYTHONMALLOC=malloc"})
+              "args": ["0.03" if q else "0.2"], "what": "python3 with PYTHONMALLOC=malloc"})
     w.append({"name": "sqlite", "group": "real", "kind": "sqlite",
-              "args": ["10000" if q else "80000"], "what": "sqlite3 in-memory SQL script"})
+              "args": ["10000" if q else "60000"], "what": "sqlite3 in-memory SQL script"})
     w.append({"name": "redis", "group": "real", "kind": "redis",
-              "args": ["5000" if q else "40000"], "what": "redis-server under redis-benchmark"})
+              "args": ["5000" if q else "30000"], "what": "redis-server under redis-benchmark"})
     return w
 
 

@@ -56,8 +56,11 @@ LXT_MISUSE_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_MISUSE_SRCS))
 LXT_FAULT_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_FAULT_SRCS))
 LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
+# The C++ program is built only if there is a C++ compiler (preload/cxx.sh skips).
+LXT_HAVE_CXX := $(shell command -v $(firstword $(CXX)) >/dev/null 2>&1 && echo yes)
+
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) $(LXT_FULL_BINS) \
-                $(LXT_UNIT_BINS) $(LXT_MISUSE_BINS) $(LXT_FAULT_BINS) $(LXT_CXX_BIN)
+                $(LXT_UNIT_BINS) $(LXT_MISUSE_BINS) $(LXT_FAULT_BINS) $(if $(LXT_HAVE_CXX),$(LXT_CXX_BIN))
 
 .PHONY: test-bins soak
 test-bins: $(LXT_ALL_BINS)

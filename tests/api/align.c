@@ -80,7 +80,7 @@ static void sweep(void)
 /* Alignments beyond the 4 MiB segment size. */
 static void beyond(void)
 {
-    for (size_t a = 2 * MAXALIGN; a <= 64 * LXT_MIB; a *= 2) {
+    for (size_t a = 2 * MAXALIGN; a <= (lxt_quick() ? 16 : 64) * LXT_MIB; a *= 2) {
         const size_t sizes[] = {1, 4096, a / 2, a + 1};
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             void *p = NULL;

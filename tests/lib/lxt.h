@@ -110,6 +110,14 @@ __attribute__((format(printf, 1, 2))) static inline void lxt_note(const char *fm
 /* Keep the compiler from proving a pointer unused (and eliding malloc/free pairs). */
 static inline void lxt_escape(void *p) { __asm__ volatile("" : : "g"(p) : "memory"); }
 
+/* A pointer the compiler cannot see through (e.g. to free a non-heap address on
+ * purpose without a -Wfree-nonheap-object error). */
+static inline void *lxt_launder(void *p)
+{
+    __asm__("" : "+r"(p));
+    return p;
+}
+
 /* A size the compiler cannot see through (avoids -Walloc-size-larger-than). */
 static inline size_t lxt_opaque(size_t n)
 {

@@ -49,7 +49,7 @@ static void msg_check(const struct msg *m, size_t n, const char *what)
               "%s: last byte of a %zu-byte block corrupted", what, m->n);
 }
 
-static long per_producer = 30000;
+static long per_producer = 20000;
 
 /* Phase 1: one shared bounded queue. */
 static struct {

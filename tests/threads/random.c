@@ -18,7 +18,7 @@ struct slot {
     uint64_t tag;
 };
 
-static long ops = 100000;
+static long ops = 60000;
 
 static void *worker(void *arg)
 {
