@@ -53,7 +53,7 @@ static uint32_t lx_heap_ids;
 static uint8_t *meta_cursor;
 static size_t meta_left;
 
-static struct heap *heap_new_locked(void)
+static struct heap *heap_new_locked(uint32_t owned)
 {
     size_t size = (sizeof(struct heap) + 63) & ~(size_t)63;
     if (meta_left < size) {
@@ -71,9 +71,19 @@ static struct heap *heap_new_locked(void)
         h->direct[d] = &lx_empty_page;
     h->arena = arena_pick();
     h->id = ++lx_heap_ids;
+    h->owned = owned;
     h->next_all = lx_heaps_all;
     lx_heaps_all = h;
-    stats_heap_created();
+    if (owned != HEAP_FIRST_CLASS)
+        stats_heap_created();
+    return h;
+}
+
+struct heap *heap_new_first_class(void)
+{
+    lx_lock(&lx_heaps_lock);
+    struct heap *h = heap_new_locked(HEAP_FIRST_CLASS);
+    lx_unlock(&lx_heaps_lock);
     return h;
 }
 
@@ -379,10 +389,10 @@ struct heap *heap_attach_thread(void)
         if (lx_orphans == NULL)
             atomic_store_explicit(&lx_orphans_hint, NULL, memory_order_relaxed);
     } else {
-        h = heap_new_locked();
+        h = heap_new_locked(HEAP_OWNED_THREAD);
     }
     if (h != NULL)
-        h->owned = 1;
+        h->owned = HEAP_OWNED_THREAD;
     lx_unlock(&lx_heaps_lock);
     return h;
 }
@@ -457,7 +467,7 @@ void heaps_fork_child(void)
     lx_lock_reset(&lx_heaps_lock);
     struct heap *self = lx_tls_heap;
     for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
-        if (h != self && h->owned)
+        if (h != self && h->owned == HEAP_OWNED_THREAD)
             heap_orphan_locked(h);
     }
 }
