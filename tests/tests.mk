@@ -10,6 +10,8 @@
 #   tests/static/*.c                     linked with liblxmalloc.a; <name>_full with -static
 #   tests/preload/cxx.cc                 C++ program for tests/preload/cxx.sh
 #   tests/unit/*.c                       layer unit tests: -Isrc, liblxmalloc_api.a, run directly
+#   examples/*.c                         the example programs, as their comments build them
+#                                        (liblxmalloc_api.a), run directly
 
 LXT_DIR      := $(BUILD)/tests
 # The compiler must not elide or fold allocation calls (clang drops a malloc whose
@@ -33,6 +35,7 @@ LXT_THR_SRCS    := $(wildcard tests/threads/*.c)
 LXT_FORK_SRCS   := $(wildcard tests/fork/*.c)
 LXT_STATIC_SRCS := $(wildcard tests/static/*.c)
 LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
+LXT_EXAMPLE_SRCS := $(wildcard examples/*.c)
 
 LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS))
 LXT_LX_BINS     := $(patsubst tests/%.c,$(LXT_DIR)/%_lx,$(LXT_API_SRCS) $(LXT_THR_SRCS))
@@ -40,10 +43,11 @@ LXT_UBSAN_BINS  := $(patsubst tests/%.c,$(LXT_DIR)/%_ubsan,$(LXT_API_SRCS))
 LXT_STATIC_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_STATIC_SRCS))
 LXT_FULL_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%_full,$(LXT_STATIC_SRCS))
 LXT_UNIT_BINS   := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_UNIT_SRCS))
+LXT_EXAMPLE_BINS := $(patsubst examples/%.c,$(LXT_DIR)/examples/%,$(LXT_EXAMPLE_SRCS))
 LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) $(LXT_FULL_BINS) \
-                $(LXT_UNIT_BINS) $(LXT_CXX_BIN)
+                $(LXT_UNIT_BINS) $(LXT_EXAMPLE_BINS) $(LXT_CXX_BIN)
 
 .PHONY: test-bins
 test-bins: $(LXT_ALL_BINS)
@@ -71,6 +75,11 @@ $(LXT_FULL_BINS): $(LXT_DIR)/%_full: tests/%.c $(LXT_HDRS) $(STATIC)
 $(LXT_UNIT_BINS): $(LXT_DIR)/%: tests/%.c $(API_LIB) $(LIB_HDRS) tests/tests.mk
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -DLX_DEBUG=$(DEBUG) -Isrc -Iinclude $(LXT_SAN) -o $@ $< $(API_LIB) $(LXT_LIBS)
+
+$(LXT_EXAMPLE_BINS): $(LXT_DIR)/examples/%: examples/%.c $(API_LIB) include/lxmalloc.h tests/tests.mk
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude $(LXT_SAN) -o $@ $< \
+	  $(API_LIB) $(LXT_LIBS)
 
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h tests/tests.mk
 	@mkdir -p $(@D)
