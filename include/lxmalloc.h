@@ -227,7 +227,8 @@ void lx_pages_free_exact(void *ptr, size_t npages);
  * guard page as 16-byte alignment allows, so a write past it faults; the bytes
  * around it hold a canary, checked by lx_secure_free (a mismatch is a heap error,
  * reported as MALLOC_CHECK_ says). lx_secure_free wipes the block in a way the
- * compiler cannot drop, then unlocks and unmaps it.
+ * compiler cannot drop, then unlocks and unmaps it. A second free of a block
+ * faults (its mapping is gone) unless the address was mapped again meanwhile.
  * lx_secure_malloc returns NULL with errno ENOMEM when the RLIMIT_MEMLOCK limit
  * (or memory) is exhausted, EPERM when the limit is 0; it works again once enough
  * secure blocks are freed. Each block costs at least one locked page and two

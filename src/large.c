@@ -15,6 +15,10 @@
  * Cached mappings older than the purge delay are unmapped on the next huge
  * operation or malloc_trim. A cached header has huge_cached set, so a second
  * free of its block is still recognised as a double free.
+ *
+ * Owned blocks: a first-class heap's large runs and huge blocks (and the page
+ * allocator's huge blocks) are also on their owner's large_owner lists, so that
+ * the owner can release them all; every free path here unlinks them first.
  */
 #include "large.h"
 
