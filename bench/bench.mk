@@ -4,6 +4,8 @@
 #   make bench QUICK=1       small sizes, 3 runs (under two minutes)
 #   make bench BENCH_ARGS='--only larson-*,redis --update-docs'
 #   make bench-callgrind     instructions per malloc+free pair (valgrind)
+#   make bench-xapi          object caches and heap-destroy against malloc/free (lx_ API,
+#                            linked with liblxmalloc_api.a; a table of its own)
 # Workload binaries go to $(BUILD)/bench/.
 
 BENCH_OUT    := $(BUILD)/bench
@@ -14,7 +16,7 @@ BENCH_PY     ?= python3
 BENCH_ARGS   ?=
 QUICK        ?=
 
-.PHONY: bench bench-callgrind bench-bins
+.PHONY: bench bench-callgrind bench-bins bench-xapi
 
 $(BENCH_OUT):
 	@mkdir -p $@
@@ -29,3 +31,10 @@ bench: all bench-bins
 
 bench-callgrind: all bench-bins
 	$(BENCH_PY) bench/callgrind.py --build $(BUILD) $(BENCH_ARGS)
+
+# The extended API cannot be preloaded: its workload links the prefix-only archive.
+$(BENCH_OUT)/xapi: bench/xapi.c $(API_LIB) include/lxmalloc.h | $(BENCH_OUT)
+	$(CC) $(BENCH_CFLAGS) -Iinclude -o $@ $< $(API_LIB) -lpthread
+
+bench-xapi: $(BENCH_OUT)/xapi
+	$(BENCH_OUT)/xapi $(if $(filter-out 0,$(QUICK)),200000 48 3)

@@ -145,6 +145,8 @@ static struct block_info block_find(const void *p)
 /* Report a pointer `func` cannot take: p is not a live block of ours. */
 LX_COLD static void report_bad(const char *func, const void *p, const struct block_info *bi)
 {
+    /* A bad free may be the process's first call: MALLOC_CHECK_ must be read. */
+    lx_process_init();
     if (bi->kind != BLOCK_BAD) {
         size_t into = (size_t)((const uint8_t *)p - bi->base);
         if (into == 0) {

@@ -54,7 +54,7 @@ static uint32_t lx_heap_ids;
 static uint8_t *meta_cursor;
 static size_t meta_left;
 
-static struct heap *heap_new_locked(void)
+static struct heap *heap_new_locked(uint32_t owned)
 {
     size_t size = (sizeof(struct heap) + 63) & ~(size_t)63;
     if (meta_left < size) {
@@ -72,9 +72,19 @@ static struct heap *heap_new_locked(void)
         h->direct[d] = &lx_empty_page;
     h->arena = arena_pick();
     h->id = ++lx_heap_ids;
+    h->owned = owned;
     h->next_all = lx_heaps_all;
     lx_heaps_all = h;
-    stats_heap_created();
+    if (owned != HEAP_FIRST_CLASS)
+        stats_heap_created();
+    return h;
+}
+
+struct heap *heap_new_first_class(void)
+{
+    lx_lock(&lx_heaps_lock);
+    struct heap *h = heap_new_locked(HEAP_FIRST_CLASS);
+    lx_unlock(&lx_heaps_lock);
     return h;
 }
 
@@ -388,10 +398,10 @@ struct heap *heap_attach_thread(void)
         if (lx_orphans == NULL)
             atomic_store_explicit(&lx_orphans_hint, NULL, memory_order_relaxed);
     } else {
-        h = heap_new_locked();
+        h = heap_new_locked(HEAP_OWNED_THREAD);
     }
     if (h != NULL)
-        h->owned = 1;
+        h->owned = HEAP_OWNED_THREAD;
     lx_unlock(&lx_heaps_lock);
     return h;
 }

@@ -23,6 +23,13 @@ extern struct heap *lx_heaps_all;
 /* Small allocation, slow path: refill from the class queue or a new slab. */
 void *heap_alloc_small(struct heap *h, unsigned cls) LX_WUR;
 
+/* heap.owned: 0 an orphan (or not yet handed out), else who uses it. */
+#define HEAP_OWNED_THREAD 1u /* a thread's TLS heap */
+#define HEAP_FIRST_CLASS 2u  /* a first-class heap (xheap.c): no thread's, never orphaned */
+
+/* A new registered heap for xheap.c; NULL if the kernel refuses the memory. */
+struct heap *heap_new_first_class(void) LX_WUR;
+
 /* Give the calling thread a heap: adopt an orphan, or make a new one. NULL only
  * if the kernel refuses the memory for it. */
 struct heap *heap_attach_thread(void) LX_WUR;

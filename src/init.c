@@ -8,10 +8,10 @@
  * nothing), and the fork handlers are registered after it, when a malloc from
  * inside pthread_atfork would already find lxmalloc ready.
  *
- * fork: prepare takes lx_heaps_lock, every arena lock, the huge cache's lock, then
- * the debug quarantine's (the documented lock order); the parent releases them in
- * reverse; the child resets them, since the forking thread is the only thread
- * left, and orphans the heaps of the others.
+ * fork: prepare takes the object caches' locks, the first-class heaps' list
+ * locks, lx_heaps_lock, every arena lock, the huge cache's lock, then the debug
+ * quarantine's (the documented lock order); the parent releases them in reverse;
+ * the child resets them, since the forking thread is the only thread left.
  */
 #include "init.h"
 
@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "check.h"
 #include "debug.h"
+#include "cache.h"
 #include "heap.h"
 #include "large.h"
 #include "options.h"
@@ -30,6 +31,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "xheap.h"
 
 enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
 
@@ -47,6 +49,8 @@ static void thread_exit(void *arg)
 
 static void fork_prepare(void)
 {
+    caches_fork_prepare();
+    xheaps_fork_prepare();
     heaps_fork_prepare();
     arenas_lock_all();
     huge_cache_fork_prepare();
@@ -59,6 +63,8 @@ static void fork_parent(void)
     huge_cache_fork_parent();
     arenas_unlock_all();
     heaps_fork_parent();
+    xheaps_fork_parent();
+    caches_fork_parent();
 }
 
 static void fork_child(void)
@@ -68,6 +74,8 @@ static void fork_child(void)
     debug_fork_child();
     arenas_reset_locks();
     heaps_fork_child();
+    xheaps_fork_child();
+    caches_fork_child();
 }
 
 void lx_process_init(void)

@@ -15,6 +15,10 @@
  * Cached mappings older than the purge delay are unmapped on the next huge
  * operation or malloc_trim. A cached header has huge_cached set, so a second
  * free of its block is still recognised as a double free.
+ *
+ * Owned blocks: a first-class heap's large runs and huge blocks (and the page
+ * allocator's huge blocks) are also on their owner's large_owner lists, so that
+ * the owner can release them all; every free path here unlinks them first.
  */
 #include "large.h"
 
@@ -44,8 +48,104 @@ void *large_alloc(struct arena *a, size_t size, size_t alignment)
     return (void *)user;
 }
 
+/* ---- owned blocks (first-class heaps, the page allocator) --------------- */
+
+static void owner_link_run(struct large_owner *o, struct page *pg)
+{
+    pg->local_key = (uintptr_t)o;
+    lx_lock(&o->lock);
+    pg->prev = NULL;
+    pg->next = o->runs;
+    if (o->runs != NULL)
+        o->runs->prev = pg;
+    o->runs = pg;
+    lx_unlock(&o->lock);
+}
+
+static void owner_unlink_run(struct page *pg)
+{
+    struct large_owner *o = (struct large_owner *)pg->local_key;
+    lx_lock(&o->lock);
+    if (pg->prev != NULL)
+        pg->prev->next = pg->next;
+    else
+        o->runs = pg->next;
+    if (pg->next != NULL)
+        pg->next->prev = pg->prev;
+    lx_unlock(&o->lock);
+    pg->next = pg->prev = NULL;
+    pg->local_key = 0;
+}
+
+static void owner_link_huge_locked(struct large_owner *o, struct segment *seg)
+{
+    seg->owner = o;
+    seg->prev = NULL;
+    seg->next = o->huge;
+    if (o->huge != NULL)
+        o->huge->prev = seg;
+    o->huge = seg;
+}
+
+static void owner_unlink_huge_locked(struct large_owner *o, struct segment *seg)
+{
+    if (seg->prev != NULL)
+        seg->prev->next = seg->next;
+    else
+        o->huge = seg->next;
+    if (seg->next != NULL)
+        seg->next->prev = seg->prev;
+    seg->next = seg->prev = NULL;
+    seg->owner = NULL;
+}
+
+void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment)
+{
+    void *p = large_alloc(a, size, alignment);
+    if (p != NULL)
+        owner_link_run(o, segment_page_of(segment_of(p), p));
+    return p;
+}
+
+void *huge_alloc_owned(struct large_owner *o, size_t size, size_t alignment, bool *zeroed)
+{
+    void *p = huge_alloc(size, alignment, zeroed);
+    if (p != NULL) {
+        lx_lock(&o->lock);
+        owner_link_huge_locked(o, segment_of(p));
+        lx_unlock(&o->lock);
+    }
+    return p;
+}
+
+void large_owner_release_all(struct large_owner *o)
+{
+    lx_lock(&o->lock);
+    struct page *runs = o->runs;
+    struct segment *huge = o->huge;
+    o->runs = NULL;
+    o->huge = NULL;
+    lx_unlock(&o->lock);
+    while (runs != NULL) {
+        struct page *next = runs->next;
+        runs->next = runs->prev = NULL;
+        runs->local_key = 0;
+        large_free(runs);
+        runs = next;
+    }
+    while (huge != NULL) {
+        struct segment *next = huge->next;
+        huge->next = huge->prev = NULL;
+        huge->owner = NULL;
+        huge_free(huge);
+        huge = next;
+    }
+}
+
 void large_free(struct page *pg)
 {
+    if (pg->local_key != 0)
+        owner_unlink_run(pg);
     stats_large((int64_t)pg->block_size, 0);
     pg->used = 0;
     pg->start = NULL;
@@ -174,12 +274,20 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
         }
     }
     seg->huge_offset = offset;
+    seg->owner = NULL;
+    seg->next = seg->prev = NULL;
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 1);
     return (uint8_t *)seg + offset;
 }
 
 void huge_free(struct segment *seg)
 {
+    struct large_owner *o = seg->owner;
+    if (o != NULL) {
+        lx_lock(&o->lock);
+        owner_unlink_huge_locked(o, seg);
+        lx_unlock(&o->lock);
+    }
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 0);
     size_t limit = atomic_load_explicit(&lx_opt.huge_cache, memory_order_relaxed);
     size_t size = seg->huge_map_size;
@@ -231,7 +339,23 @@ void *huge_realloc(struct segment *seg, size_t size)
     size_t old_map = seg->huge_map_size;
     size_t old_usable = huge_usable(seg);
     size_t map_size = (offset + size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
+    /* An owned block may move: its list links move with it, so hold the list
+     * still and point the neighbours at the new place. */
+    struct large_owner *o = seg->owner;
+    if (o != NULL)
+        lx_lock(&o->lock);
     struct segment *moved = segment_resize_huge(seg, map_size);
+    if (o != NULL) {
+        if (moved != NULL && moved != seg) {
+            if (moved->prev != NULL)
+                moved->prev->next = moved;
+            else
+                o->huge = moved;
+            if (moved->next != NULL)
+                moved->next->prev = moved;
+        }
+        lx_unlock(&o->lock);
+    }
     if (moved == NULL)
         return NULL;
     stats_huge_resize((int64_t)huge_usable(moved) - (int64_t)old_usable,

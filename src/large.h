@@ -10,11 +10,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lock.h"
 #include "types.h"
+
+/*
+ * The large runs and huge blocks of one owner (a first-class heap, or the page
+ * allocator's huge blocks), so that the owner can find them all again. Any
+ * thread may free one of them, so the lists have a lock of their own. It nests
+ * inside no allocator lock and holds none, except that huge_realloc keeps it
+ * across the mremap of an owned block (which takes only the segment map's).
+ */
+struct large_owner {
+    lx_lock_t lock;
+    struct page *runs;    /* large runs, linked by page.next/prev; local_key = owner */
+    struct segment *huge; /* huge blocks, linked by segment.next/prev; owner = owner */
+};
 
 /* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. */
 void *large_alloc(struct arena *a, size_t size, size_t alignment) LX_WUR;
 void large_free(struct page *pg);
+
+/* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
+ * huge_free take it off again. */
+void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size,
+                        size_t alignment) LX_WUR;
+void *huge_alloc_owned(struct large_owner *o, size_t size, size_t alignment,
+                       bool *zeroed) LX_WUR;
+/* Free every block on `o`'s lists (the owner is going away); no other thread may
+ * free one of them meanwhile. */
+void large_owner_release_all(struct large_owner *o);
 
 /* A huge block: a recently freed mapping that fits (then *zeroed is false), or a
  * fresh one, which reads as zero. NULL if the kernel refuses. */

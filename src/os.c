@@ -217,14 +217,6 @@ void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to)
     return p;
 }
 
-bool os_protect(void *addr, size_t size)
-{
-    int saved = errno;
-    int rc = mprotect(addr, size, PROT_NONE);
-    errno = saved;
-    return rc == 0;
-}
-
 bool os_discard(void *addr, size_t size)
 {
     if (os_fault_now())
@@ -234,6 +226,38 @@ bool os_discard(void *addr, size_t size)
     atomic_fetch_add_explicit(&lx_os_counters.madvise_count, 1, memory_order_relaxed);
     errno = saved;
     return rc == 0;
+}
+
+int os_lock_memory(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = mlock(addr, size) == 0 ? 0 : errno;
+    errno = saved;
+    if (rc == EAGAIN) /* "some of the range could not be locked": out of lockable memory */
+        rc = ENOMEM;
+    return rc;
+}
+
+void os_unlock_memory(void *addr, size_t size)
+{
+    int saved = errno;
+    (void)munlock(addr, size);
+    errno = saved;
+}
+
+bool os_protect(void *addr, size_t size, bool accessible)
+{
+    int saved = errno;
+    int rc = mprotect(addr, size, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
+    errno = saved;
+    return rc == 0;
+}
+
+void os_dontdump(void *addr, size_t size)
+{
+    int saved = errno;
+    (void)madvise(addr, size, MADV_DONTDUMP);
+    errno = saved;
 }
 
 void os_write_all(int fd, const char *buf, size_t len)

@@ -41,12 +41,20 @@ bool os_remap_inplace(void *addr, size_t old_size, size_t new_size);
 /* Move a mapping to `to`, replacing whatever is mapped there. NULL on failure. */
 void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to) LX_WUR;
 
-/* Make [addr, addr+size) inaccessible (PROT_NONE): a guard. Both page-aligned.
- * Splits the mapping, so use it once per segment, never per block. */
-bool os_protect(void *addr, size_t size);
-
 /* Give the pages' contents back to the kernel; they read as zero afterwards. */
 bool os_discard(void *addr, size_t size);
+
+/* Lock pages in RAM (mlock). Returns 0, or why not: ENOMEM when RLIMIT_MEMLOCK
+ * would be exceeded (or the kernel is short of lockable memory), EPERM when the
+ * limit is 0 for an unprivileged process. */
+int os_lock_memory(void *addr, size_t size) LX_WUR;
+void os_unlock_memory(void *addr, size_t size);
+
+/* Make pages readable and writable, or inaccessible (guard pages). */
+bool os_protect(void *addr, size_t size, bool accessible) LX_WUR;
+
+/* Leave pages out of core dumps (MADV_DONTDUMP); best effort. */
+void os_dontdump(void *addr, size_t size);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 void os_write_all(int fd, const char *buf, size_t len);

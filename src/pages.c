@@ -337,7 +337,7 @@ void arena_free_run(struct page *pg)
     struct arena *a = seg->arena;
     size_t idx = page_idx(seg, pg);
     size_t npages = pg->run_pages;
-    lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE);
+    lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE || pg->kind == RUN_PAGES);
     lx_lock(&a->lock);
     a->clock_ns = os_now_ns();
     seg->used_pages -= (uint32_t)npages;

@@ -135,7 +135,10 @@ struct segment *segment_create(struct arena *arena)
     if (lx_opt.thp >= 0)
         os_advise_hugepages(seg, LX_SEGMENT_SIZE, lx_opt.thp == 1);
     /* A segment without its guard page still works; it only loses the guard. */
-    (void)os_protect((uint8_t *)seg + (LX_SEGMENT_META_PAGES - 1) * LX_PAGE_SIZE, LX_PAGE_SIZE);
+    if (!os_protect((uint8_t *)seg + (LX_SEGMENT_META_PAGES - 1) * LX_PAGE_SIZE, LX_PAGE_SIZE,
+                    false)) {
+        /* Without its guard page the segment still works; it only loses the guard. */
+    }
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_NORMAL;
     seg->arena = arena;

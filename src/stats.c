@@ -9,6 +9,7 @@
 #include "stats.h"
 
 #include "debug.h"
+#include "cache.h"
 #include "heap.h"
 #include "large.h"
 #include "options.h"
@@ -214,6 +215,7 @@ void stats_print(int fd)
                   (unsigned long long)s.class_alloc[c], (unsigned long long)s.class_live[c],
                   (unsigned long long)(s.class_live[c] * lx_classes[c].size));
     }
+    caches_print_stats(fd);
 }
 
 size_t stats_xml(char *buf, size_t cap)

@@ -38,6 +38,7 @@
 
 struct heap;
 struct arena;
+struct large_owner;
 
 struct block {
     struct block *next; /* next free block of the same list */
@@ -51,6 +52,7 @@ enum run_kind {
     RUN_LARGE,    /* head of a large run */
     RUN_META,     /* the segment's own metadata pages */
     RUN_PURGING,  /* a free block taken off the lists while madvise runs on it */
+    RUN_PAGES,    /* head of a block of the page allocator (lx_pages_alloc, xpages.c) */
 };
 
 /* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
@@ -68,7 +70,7 @@ enum run_kind {
 struct page {
     struct block *free;       /* blocks to allocate from; owner only */
     struct block *local_free; /* blocks the owner freed since the last collect */
-    uintptr_t local_key;      /* owner heap | LX_KEY_*; 0 if not a slab; owner writes */
+    uintptr_t local_key;      /* slab: owner heap | LX_KEY_*; large: its large_owner or 0 */
     uint16_t used;            /* blocks handed out, not yet collected back; owner */
     uint8_t class_idx;        /* size class of a slab */
     uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
@@ -106,6 +108,7 @@ struct segment {
     size_t huge_offset;       /* huge: user block = base + offset */
     uint32_t huge_cached;     /* huge: freed, kept mapped for reuse (large.c's cache) */
     uint32_t from_brk;        /* normal: carved from the program break */
+    struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */
     uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
     LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
 #if LX_HARDEN
@@ -140,7 +143,7 @@ struct heap {
     struct heap *next_all;                         /* registry of all heaps; global lock */
     struct heap *next_orphan;                      /* orphan list; global lock */
     uint32_t id;                                   /* creation number */
-    uint32_t owned;                                /* 1 while a thread owns it; global lock */
+    uint32_t owned;                                /* HEAP_OWNED_*: who uses it; global lock */
     int64_t live_flushed;                          /* live bytes last added to the global sum */
     uint64_t alloc_count[LX_CLASS_COUNT];          /* small blocks allocated; owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */

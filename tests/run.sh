@@ -205,6 +205,12 @@ if selected "$name"; then
     fi
 fi
 
+# 1d. The example programs (linked with liblxmalloc_api.a, run directly).
+for src in examples/*.c; do
+    [ -f "$src" ] || continue
+    run_linked "examples/$(base "$src")"
+done
+
 # 2. API conformance on the standard names, preloaded; then the UBSan flavour.
 for src in tests/api/*.c; do
     run_preloaded "api/$(base "$src")"

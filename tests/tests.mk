@@ -16,6 +16,8 @@
 #                                        (LXT_STRESS_SECONDS; longer in make soak)
 #   tests/fault/*.c                      linked with $(BUILD)/fault/liblxmalloc_api.a, the
 #                                        library built with LX_FAULT_INJECT=1
+#   examples/*.c                         the example programs, as their comments build them
+#                                        (liblxmalloc_api.a), run directly
 
 LXT_DIR      := $(BUILD)/tests
 # The tests call malloc to see what it does: the compiler must not assume it knows
@@ -44,6 +46,7 @@ LXT_UNIT_SRCS   := $(wildcard tests/unit/*.c)
 LXT_MISUSE_SRCS := $(wildcard tests/misuse/*.c)
 LXT_FAULT_SRCS  := $(wildcard tests/fault/*.c)
 LXT_STRESS_SRCS := $(wildcard tests/stress/*.c)
+LXT_EXAMPLE_SRCS := $(wildcard examples/*.c)
 
 LXT_STD_BINS    := $(patsubst tests/%.c,$(LXT_DIR)/%,$(LXT_API_SRCS) $(LXT_THR_SRCS) $(LXT_FORK_SRCS) \
                      $(LXT_STRESS_SRCS))
@@ -58,9 +61,11 @@ LXT_CXX_BIN     := $(LXT_DIR)/preload/cxx
 
 # The C++ program is built only if there is a C++ compiler (preload/cxx.sh skips).
 LXT_HAVE_CXX := $(shell command -v $(firstword $(CXX)) >/dev/null 2>&1 && echo yes)
+LXT_EXAMPLE_BINS := $(patsubst examples/%.c,$(LXT_DIR)/examples/%,$(LXT_EXAMPLE_SRCS))
 
 LXT_ALL_BINS := $(LXT_STD_BINS) $(LXT_LX_BINS) $(LXT_UBSAN_BINS) $(LXT_STATIC_BINS) $(LXT_FULL_BINS) \
-                $(LXT_UNIT_BINS) $(LXT_MISUSE_BINS) $(LXT_FAULT_BINS) $(if $(LXT_HAVE_CXX),$(LXT_CXX_BIN))
+                $(LXT_UNIT_BINS) $(LXT_MISUSE_BINS) $(LXT_FAULT_BINS) $(LXT_EXAMPLE_BINS) \
+                $(if $(LXT_HAVE_CXX),$(LXT_CXX_BIN))
 
 .PHONY: test-bins soak
 test-bins: $(LXT_ALL_BINS)
@@ -135,6 +140,10 @@ $(LXT_DIR)/valgrind/planted_lx: tests/valgrind/planted.c $(LXT_HDRS) $(API_LIB)
 $(LXT_DIR)/valgrind/planted_static: tests/valgrind/planted.c $(LXT_HDRS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -o $@ $< $(STATIC) $(LXT_LIBS)
+$(LXT_EXAMPLE_BINS): $(LXT_DIR)/examples/%: examples/%.c $(API_LIB) include/lxmalloc.h tests/tests.mk
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude $(LXT_SAN) -o $@ $< \
+	  $(API_LIB) $(LXT_LIBS)
 
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h tests/tests.mk
 	@mkdir -p $(@D)
