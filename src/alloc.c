@@ -110,6 +110,8 @@ static struct block_info block_find(const void *p)
             bi.usable = pg->block_size;
         } else if (pg->kind == RUN_META) {
             bi.problem = "not a block (lxmalloc's own metadata)";
+        } else if (pg->kind == RUN_PAGES) {
+            bi.problem = "not a malloc block (pages of lx_pages_alloc: free them with lx_pages_free)";
         } else if (((uintptr_t)p & (LX_PAGE_SIZE - 1)) == 0) {
             bi.freed_run = true;
         } else {

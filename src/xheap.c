@@ -123,9 +123,7 @@ static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
         unsigned cls = size_to_class(size);
         struct page *pg = h->queues[cls].head;
         if (LX_LIKELY(pg != NULL && pg->free != NULL)) {
-            struct block *b = pg->free;
-            pg->free = block_next(b);
-            pg->used++;
+            struct block *b = slab_pop(pg); /* checks the link, marks the block live */
             stats_small_alloc(h, cls);
             return b;
         }

@@ -178,7 +178,7 @@ int main(void)
     lxt_expect_death(wrong_cache, NULL, SIGABRT, "object of cache 'cache-a' freed into cache 'cache-b'");
     lxt_expect_death(double_free, NULL, SIGABRT, "double free");
     lxt_expect_death(malloc_block, NULL, SIGABRT, "not an object of any cache");
-    lxt_expect_death(lx_free_object, NULL, SIGABRT, "inside a block");
+    lxt_expect_death(lx_free_object, NULL, SIGABRT, "bytes inside the");
 
     /* 6. destroy runs dtor on every constructed object, live or not */
     for (int i = 0; i < 1000; i++)
