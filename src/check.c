@@ -59,14 +59,10 @@ void check_preload(void)
 static void report_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report_line(int fd, const char *fmt, ...)
 {
-    char buf[1024];
-    size_t n = lx_format(buf, sizeof(buf), "lxmalloc: ");
     va_list ap;
     va_start(ap, fmt);
-    n += lx_vformat(buf + n, sizeof(buf) - n - 1, fmt, ap);
+    lx_vline(fd, "lxmalloc: ", fmt, ap);
     va_end(ap);
-    buf[n++] = '\n';
-    os_write_all(fd, buf, n);
 }
 
 /* "0x... symbol+0x1f (object)" for a code address; `ip` is a return address, so
@@ -128,14 +124,10 @@ void check_error(const struct check_sites *sites, const char *fmt, ...)
             if (f >= 0)
                 fd = f;
         }
-        char buf[1024];
-        size_t n = lx_format(buf, sizeof(buf), "lxmalloc: ");
         va_list ap;
         va_start(ap, fmt);
-        n += lx_vformat(buf + n, sizeof(buf) - n - 1, fmt, ap);
+        lx_vline(fd, "lxmalloc: ", fmt, ap);
         va_end(ap);
-        buf[n++] = '\n';
-        os_write_all(fd, buf, n);
         report_stack(fd);
         if (sites != NULL) {
             report_site(fd, "  block allocated at: ", (uintptr_t)sites->alloc_site);

@@ -157,13 +157,13 @@ void lx_printf(int fd, const char *fmt, ...)
     os_write_all(fd, buf, n);
 }
 
-static void lx_vmessage(const char *prefix, const char *fmt, va_list ap)
+void lx_vline(int fd, const char *prefix, const char *fmt, va_list ap)
 {
     char buf[1024];
     size_t n = lx_format(buf, sizeof(buf), "%s", prefix);
     n += lx_vformat(buf + n, sizeof(buf) - n - 1, fmt, ap);
     buf[n++] = '\n';
-    os_write_all(2, buf, n);
+    os_write_all(fd, buf, n);
 }
 
 void lx_message(const char *fmt, ...)
@@ -172,7 +172,7 @@ void lx_message(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    lx_vmessage("lxmalloc: ", fmt, ap);
+    lx_vline(2, "lxmalloc: ", fmt, ap);
     va_end(ap);
 }
 
@@ -180,7 +180,7 @@ void lx_fatal(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    lx_vmessage("lxmalloc: fatal: ", fmt, ap);
+    lx_vline(2, "lxmalloc: fatal: ", fmt, ap);
     va_end(ap);
     os_abort();
 }

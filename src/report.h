@@ -20,6 +20,9 @@ size_t lx_vformat(char *out, size_t cap, const char *fmt, va_list ap);
 /* Format and write to fd in one write(2). Lines longer than 1 KiB are cut. */
 void lx_printf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* prefix + message + "\n" to fd, in one write(2); lines over 1 KiB are cut. */
+void lx_vline(int fd, const char *prefix, const char *fmt, va_list ap);
+
 /* "lxmalloc: <message>\n" on stderr, at most a bounded number of times. */
 void lx_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
