@@ -568,7 +568,9 @@ LX_EXPORT void lx_free(void *p)
 #if LX_STATS
             h->free_count[pg->class_idx]++;
 #endif
-            if (LX_UNLIKELY(--pg->used == 0))
+            /* A slab alone in its queue is kept when it empties (heap_page_empty
+             * would return at once): test that here, without the call. */
+            if (LX_UNLIKELY(--pg->used == 0) && (pg->next != NULL || pg->prev != NULL))
                 heap_page_empty(h, pg);
             return;
         }
