@@ -88,6 +88,10 @@ int lx_stats_get(lx_stats_t *out);
 /* Write the one-line summary that `lxmalloc run --stats` reads to a file descriptor. */
 void lx_stats_print_summary(int fd);
 
+/* Write every counter of lx_stats_t, and per size class the allocations, live
+ * blocks and live bytes, as one JSON object (followed by a newline) to fd. */
+void lx_stats_json(int fd);
+
 /* Walk every arena, segment, page run, the calling thread's heap and the heaps of
  * exited threads waiting for adoption, checking the invariants docs/ARCHITECTURE.md
  * lists (heaps other running threads own are not walked); each problem is reported on stderr.

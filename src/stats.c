@@ -306,3 +306,46 @@ LX_EXPORT void lx_stats_print_summary(int fd)
               (unsigned long long)s.pub.mapped_bytes, (unsigned long long)s.pub.peak_mapped_bytes,
               os_maxrss_kb());
 }
+
+LX_EXPORT void lx_stats_json(int fd)
+{
+    struct stats_snapshot s;
+    stats_snapshot(&s);
+    const lx_stats_t *p = &s.pub;
+    const struct {
+        const char *name;
+        unsigned long long value;
+    } fields[] = {
+        {"malloc_count", p->malloc_count},       {"free_count", p->free_count},
+        {"alloc_bytes", p->alloc_bytes},         {"live_bytes", p->live_bytes},
+        {"peak_live_bytes", p->peak_live_bytes}, {"mapped_bytes", p->mapped_bytes},
+        {"peak_mapped_bytes", p->peak_mapped_bytes}, {"segment_count", p->segment_count},
+        {"huge_count", p->huge_count},           {"huge_bytes", p->huge_bytes},
+        {"heap_count", p->heap_count},           {"os_mmap_count", p->os_mmap_count},
+        {"os_munmap_count", p->os_munmap_count}, {"os_madvise_count", p->os_madvise_count},
+        {"committed_bytes", p->committed_bytes}, {"resident_bytes", p->resident_bytes},
+        {"dirty_bytes", p->dirty_bytes},         {"purged_bytes", p->purged_bytes},
+        {"unmapped_bytes", p->unmapped_bytes},   {"huge_cached_bytes", p->huge_cached_bytes},
+    };
+    char buf[4096];
+    size_t n = lx_format(buf, sizeof(buf), "{\"pid\": %d", os_getpid());
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        n += lx_format(buf + n, sizeof(buf) - n, ", \"%s\": %llu", fields[i].name,
+                       fields[i].value);
+    n += lx_format(buf + n, sizeof(buf) - n, ", \"classes\": [");
+    os_write_all(fd, buf, n);
+    bool first = true;
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        if (s.class_alloc[c] == 0)
+            continue;
+        n = lx_format(buf, sizeof(buf),
+                      "%s{\"size\": %u, \"allocations\": %llu, \"live\": %llu, "
+                      "\"live_bytes\": %llu}",
+                      first ? "" : ", ", lx_classes[c].size, (unsigned long long)s.class_alloc[c],
+                      (unsigned long long)s.class_live[c],
+                      (unsigned long long)(s.class_live[c] * lx_classes[c].size));
+        os_write_all(fd, buf, n);
+        first = false;
+    }
+    os_write_all(fd, "]}\n", 3);
+}
