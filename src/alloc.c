@@ -554,7 +554,10 @@ LX_COLD static void free_slow(void *p, const void *caller)
 
 LX_EXPORT void lx_free(void *p)
 {
-    if (LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
+    /* Blocks are 16-byte aligned: any other pointer is inside a block (its live
+     * bit would be the block's own), so it goes to the slow path to be reported. */
+    if (LX_LIKELY(((uintptr_t)p & (LX_ALIGN - 1)) == 0) &&
+        LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
         struct segment *seg = (struct segment *)((uintptr_t)p - off);
         struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
