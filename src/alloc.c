@@ -166,7 +166,7 @@ LX_COLD static void report_bad(const char *func, const void *p, const struct blo
     const char *what = NULL;
     if (bi->freed_run)
         what = "a large block; its pages are already free";
-    else if (bi->freed_huge || (bi->problem == NULL && huge_freed_recently(p)))
+    else if (bi->freed_huge || huge_freed_recently(p))
         what = "a huge block, already freed";
     if (what != NULL) {
         if (strcmp(func, "free") == 0)
@@ -429,9 +429,16 @@ void alloc_debug_exit(void)
 
 /* ---- malloc ------------------------------------------------------------------ */
 
+/* Slow-path calls of this thread: every 64th gives the huge cache a chance to
+ * unmap expired mappings, so a program that stops using huge blocks gets them
+ * back without a background thread (the check is one load when the cache is empty). */
+static LX_TLS unsigned lx_tls_slow_calls;
+
 LX_COLD static void *malloc_slow(size_t size, const void *caller)
 {
     check_set_caller(caller);
+    if (LX_UNLIKELY((++lx_tls_slow_calls & 63) == 0))
+        (void)huge_cache_expire(false);
     bool fresh = false;
     void *p;
     if (LX_UNLIKELY(debug_on()))
@@ -640,8 +647,11 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
         return NULL;
     }
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
-    /* Keep the block when the new size fits and would not fit a block half as big. */
-    if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) && bi.kind != BLOCK_HUGE)
+    /* Keep the block when the new size fits and would not fit a block half as big
+     * (a huge block too, if the new size is still huge: it may come from the huge
+     * cache up to a segment bigger than asked for, and growing into that is free). */
+    if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) &&
+        (bi.kind != BLOCK_HUGE || size >= threshold))
         return p;
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
@@ -651,12 +661,11 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
             errno = ENOMEM;
             return NULL;
         }
-        void *q = huge_realloc(bi.seg, size);
+        void *q = huge_realloc(bi.seg, size, false);
         if (q != NULL)
             return q;
-        /* The mapping could not grow or move; copying needs as much memory. */
-        errno = ENOMEM;
-        return NULL;
+        /* The mapping could not be resized (no address space, or it spans two
+         * kernel mappings after a join): copy, as for any other block. */
     }
     bool fresh;
     void *q = alloc_any(size, LX_ALIGN, &fresh);
