@@ -24,7 +24,8 @@
  *     first bytes are a segment header (struct segment in src/types.h: a cookie,
  *     the address xor a per-process secret, then the kind, 2 for huge). The
  *     header is read through /proc/PID/mem, and the secret is learnt from a
- *     segment found by its shape. Where /proc/PID/mem cannot be read (another
+ *     segment found by its shape; the header's map size also gathers the
+ *     several kernel mappings that mremap can leave a grown block in. Where /proc/PID/mem cannot be read (another
  *     user's process), a process that has lxmalloc (liblxmalloc.so mapped or
  *     segments found) has its read-write anonymous mappings on a 4 MiB
  *     boundary taken for huge blocks, unless they are thread stacks: a guess,
@@ -90,6 +91,7 @@ struct region {
     uint64_t rss, swap, locked; /* bytes, from smaps */
     enum kind kind;
     unsigned segments;         /* K_SEGMENT rows: how many segments the row holds */
+    bool continued;            /* K_HUGE: more of the block just before (mremap splits) */
 };
 
 struct maps {
@@ -203,6 +205,9 @@ static bool chunk_is_segment(const uint64_t *chunks, size_t n, uint64_t addr)
 struct seg_header {
     uint64_t cookie;   /* address ^ the process's secret */
     uint32_t kind;     /* 1 normal segment, 2 huge block */
+    uint32_t used_pages;
+    uint64_t arena, next, prev;
+    uint64_t huge_map_size; /* huge: bytes mapped from the start */
 };
 
 static bool read_header(int mem, uint64_t addr, struct seg_header *h)
@@ -235,11 +240,19 @@ static void classify(struct maps *m, int mem)
             have_secret = true;
         }
     }
+    uint64_t huge_end = 0; /* end of the huge block the last region belongs to */
     for (size_t i = 0; i < m->count; i++) {
         struct region *r = &m->r[i];
         const struct region *prev = i > 0 && m->r[i - 1].end == r->start ? &m->r[i - 1] : NULL;
         const char *p = r->path;
         bool anon = is_anon(r);
+        if (prev != NULL && prev->kind == K_HUGE && r->start < huge_end && anon &&
+            perms_are(r, "rw-p")) {
+            /* A huge block grown or moved by mremap can be several kernel mappings. */
+            r->kind = K_HUGE;
+            r->continued = true;
+            continue;
+        }
         if (strcmp(p, "[heap]") == 0)
             r->kind = K_HEAP;
         else if (strcmp(p, "[stack]") == 0)
@@ -278,6 +291,8 @@ static void classify(struct maps *m, int mem)
             struct seg_header h;
             bool ours = read_header(mem, r->start, &h) && h.cookie == (r->start ^ secret);
             r->kind = ours && h.kind == 2 ? K_HUGE : ours ? K_SEGMENT : K_ANON;
+            if (r->kind == K_HUGE)
+                huge_end = r->start + h.huge_map_size;
             if (r->kind == K_ANON && prev != NULL && prev->kind == K_GUARD && is_anon(prev))
                 r->kind = K_THREAD_STACK;
         } else if (prev != NULL && is_anon(prev) && perms_are(prev, "---p") &&
@@ -292,7 +307,8 @@ static void classify(struct maps *m, int mem)
     free(chunks);
 }
 
-/* Folds each run of neighbouring segment mappings into its first row. */
+/* Folds each run of neighbouring segment mappings into its first row, and the
+ * mappings of one huge block into one row. */
 static void group_segments(struct maps *m)
 {
     size_t out = 0;
@@ -309,6 +325,14 @@ static void group_segments(struct maps *m)
             }
             r.segments = (unsigned)((r.end - (r.start & ~(SEG_SIZE - 1)) + SEG_SIZE - 1) / SEG_SIZE);
             memcpy(r.perms, "rw-p", 5);
+        } else if (r.kind == K_HUGE) {
+            while (i + 1 < m->count && m->r[i + 1].continued && m->r[i + 1].start == r.end) {
+                i++;
+                r.end = m->r[i].end;
+                r.rss += m->r[i].rss;
+                r.swap += m->r[i].swap;
+                r.locked += m->r[i].locked;
+            }
         }
         m->r[out++] = r;
     }
