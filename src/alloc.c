@@ -40,6 +40,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "trace.h"
 #include "track.h"
 
 /* ---- lookup of a block we may own --------------------------------------- */
@@ -251,10 +252,15 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
                 return alloc_small(h, cls);
         }
         size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
-        if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size)
-            return large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
+        if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size) {
+            void *p = large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
+            trace_tick();
+            return p;
+        }
     }
-    return huge_alloc(size, alignment, fresh);
+    void *p = huge_alloc(size, alignment, fresh);
+    trace_tick();
+    return p;
 }
 
 static void perturb_alloc(void *p, size_t size)
@@ -528,16 +534,19 @@ static void free_known_block(void *p, const struct block_info *bi)
         }
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
-        if (bi->kind == BLOCK_SMALL)
+        if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(lx_tls_heap, bi->pg, p);
-        else
+        } else {
             large_free(bi->pg);
+            trace_tick();
+        }
         break;
     case BLOCK_HUGE:
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
         huge_freed_note(p);
         huge_free(bi->seg);
+        trace_tick();
         break;
     case BLOCK_BAD:
         break;
@@ -662,6 +671,7 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
             return NULL;
         }
         void *q = huge_realloc(bi.seg, size, false);
+        trace_tick();
         if (q != NULL)
             return q;
         /* The mapping could not be resized (no address space, or it spans two

@@ -92,6 +92,8 @@
 
 #define LX_ARENA_MAX 64
 
+#define LX_TRACE_INTERVAL_MS_DEFAULT 10           /* LXMALLOC_TRACE: ms between records */
+
 /* Debug mode: every block carries a header before it and a canary after it;
  * freed blocks wait in a quarantine of at most this many blocks and bytes. */
 #define LX_DEBUG_HEADER 32                       /* header bytes before the user data */

@@ -31,6 +31,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "trace.h"
 #include "xheap.h"
 
 enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
@@ -69,6 +70,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    trace_fork_child();
     huge_cache_fork_child();
     segment_brk_fork_child();
     debug_fork_child();
@@ -101,6 +103,7 @@ void lx_process_init(void)
     atomic_store_explicit(&lx_init_state, INIT_DONE, memory_order_release);
     lx_unlock(&lx_heaps_lock);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    trace_init();
     /* Debug mode reports often: have the unwinder find its tables now, outside
      * every lock (a malloc from in there finds lxmalloc ready). */
     if (lx_opt.debug)
@@ -129,4 +132,5 @@ __attribute__((destructor)) static void lx_process_exit(void)
         return;
     alloc_debug_exit();
     stats_at_exit();
+    trace_at_exit();
 }

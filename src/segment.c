@@ -149,6 +149,9 @@ struct segment *segment_create(struct arena *arena)
     seg->arena = arena;
     seg->from_brk = from_brk;
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NORMAL, SEGMAP_NORMAL);
+    /* For `lxmalloc maps`; the brk heap keeps the kernel's own name. */
+    if (!from_brk)
+        os_name_mapping(seg, LX_SEGMENT_SIZE, "lxmalloc-segment");
     return seg;
 }
 
@@ -177,6 +180,7 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
     seg->kind = SEGMENT_HUGE;
     seg->huge_map_size = map_size;
     segmap_set_range((uintptr_t)seg, map_size, SEGMAP_HUGE, SEGMAP_HUGE_TAIL);
+    os_name_mapping(seg, map_size, "lxmalloc-huge"); /* mremap keeps the name */
     return seg;
 }
 

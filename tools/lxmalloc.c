@@ -3,13 +3,16 @@
  * lxmalloc — run a program with liblxmalloc.so preloaded, optionally reporting
  * the allocator's statistics when it ends.
  *
- *   lxmalloc run [--stats] [--lib PATH] [--verbose] -- PROG ARGS...
+ *   lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG ARGS...
+ *   lxmalloc maps [PID]            (tools/maps.c)
+ *   lxmalloc plot TRACE -o OUT.svg (tools/plot.c)
  *   lxmalloc --help | --version
  *
  * This is an ordinary program: it uses stdio and the system malloc. It never
  * goes through a shell: the program is started with fork + execvp.
  */
 #include "lxmalloc.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +60,9 @@ static void msg(const char *fmt, ...)
 static void print_main_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
+            "       lxmalloc maps [PID]\n"
+            "       lxmalloc plot TRACE -o OUT.svg\n"
             "       lxmalloc --help\n"
             "       lxmalloc --version\n"
             "\n"
@@ -67,6 +72,8 @@ static void print_main_usage(FILE *out)
             "\n"
             "Commands:\n"
             "  run            run a program with lxmalloc (see 'lxmalloc run --help')\n"
+            "  maps           show a process's memory layout (see 'lxmalloc maps --help')\n"
+            "  plot           draw a trace of 'run --trace' as SVG ('lxmalloc plot --help')\n"
             "\n"
             "Options:\n"
             "  -h, --help     show this help and exit\n"
@@ -79,7 +86,8 @@ static void print_main_usage(FILE *out)
 static void print_run_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG\n"
+            "                    [ARGS...]\n"
             "\n"
             "Run PROG with liblxmalloc.so added at the front of LD_PRELOAD.\n"
             "\n"
@@ -87,6 +95,8 @@ static void print_run_usage(FILE *out)
             "  -s, --stats       when PROG ends, print a summary of its allocations\n"
             "                    (and a total for any other processes it started) to\n"
             "                    standard error\n"
+            "  -t, --trace FILE  write a time series of PROG's memory to FILE (emptied\n"
+            "                    first; sets LXMALLOC_TRACE): see 'lxmalloc plot'\n"
             "  -l, --lib PATH    preload this library instead of searching for it\n"
             "  -v, --verbose     say which library is preloaded\n"
             "  -h, --help        show this help and exit\n"
@@ -660,6 +670,12 @@ static int cmd_run(int argc, char **argv)
             lib = argv[++i];
         } else if (strncmp(a, "--lib=", 6) == 0) {
             lib = a + 6;
+        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--trace") == 0 ||
+                   strncmp(a, "--trace=", 8) == 0) {
+            bool inline_value = strncmp(a, "--trace=", 8) == 0;
+            const char *file = inline_value ? a + 8 : i + 1 < argc ? argv[++i] : NULL;
+            if (!trace_prepare(file))
+                return EXIT_USAGE;
         } else {
             msg("run: unknown option '%s' (see 'lxmalloc run --help')", a);
             return EXIT_USAGE;
@@ -695,6 +711,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "maps") == 0)
+        return cmd_maps(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
     msg("unknown command '%s' (see 'lxmalloc --help')", cmd);
     return EXIT_USAGE;
 }
