@@ -79,7 +79,8 @@
 #define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time */
 #define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
 #define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */
-#define LX_SWEEP_SHIFT 5             /* this many and 1/2^shift of its slab pages anew */
+#define LX_SWEEP_SHIFT 6             /* this many and 1/2^shift of its slab pages anew */
+#define LX_HOLE_MIN_PAGES 4          /* a slab purges when this many pages are new holes */
 
 /* Large blocks are buddy page runs; above the mmap threshold, direct mappings. */
 #define LX_LARGE_MAX ((size_t)2 << 20)               /* largest buddy run: 512 pages */

@@ -366,7 +366,10 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     }
     heap_flush_stats(h);
     heaps_collect_one_orphan();
-    /* The heap grows: now and then, see whether its slabs hold free pages first. */
+    /* The heap grows: now and then (each time it has taken 1/64 of its slab pages
+     * anew, at least 1 MiB), give back the free pages its sparse slabs hold. A
+     * sweep visits every queued slab (a few loads each) and purges only those
+     * that changed since their last sweep. */
     if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
         h->sweep_pages = 0;
 

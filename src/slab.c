@@ -39,6 +39,7 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->swept_free = pg->swept_local = NULL;
     pg->swept_used = UINT16_MAX; /* never a real count: the first sweep looks */
     pg->hole_blocks = 0;
+    pg->marks = 0;
 }
 
 /* Blocks are linked in address order, so a fresh slab hands them out ascending
@@ -137,10 +138,15 @@ void slab_collect(struct page *pg)
  * before it carves the never-used tail. A block that starts on a kept page and
  * runs into a hole stays listed: only its first word must survive.
  *
- * Which pages qualify is counted, not guessed: per page, the carved blocks that
- * overlap it against the free ones (listed, or in a hole) that do. Blocks other
- * threads have freed but the owner has not collected, and delayed frees, are still
- * in `used`, so their pages are never purged under a thread pushing on them.
+ * Which pages qualify is read, not guessed: a page whose overlapping blocks are
+ * all free (listed, or in a hole). Blocks other threads have freed but the owner
+ * has not collected, and delayed frees, still count as in use, so their pages are
+ * never purged under a thread pushing on them. A page must be found free at two
+ * sweeps in a row, and a slab purges only once LX_HOLE_MIN_PAGES pages qualify:
+ * each madvise costs a system call (and in a threaded process a TLB shootdown),
+ * and a page that a busy class empties and fills again between sweeps would come
+ * straight back as a page fault. On frag, purging at the first sighting and for
+ * any single page made 2.5 times the madvise calls for 4% less peak RSS.
  */
 
 /* Index of the first block starting at or after byte `off` of the slab. */
@@ -246,9 +252,10 @@ size_t slab_purge(struct page *pg)
     size_t npages = (end + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     if (npages == 0 || pg->run_pages > LX_SLAB_MAX_PAGES)
         return 0;
-    if (pg->hole_blocks == 0) {
+    if (!pg->marks) {
         for (size_t p = 0; p < pg->run_pages; p++)
-            run[p].hole = 0;
+            run[p].hole = run[p].idle = 0;
+        pg->marks = 1;
     }
     struct free_view view;
     uint8_t purge[LX_SLAB_MAX_PAGES];
@@ -258,21 +265,28 @@ size_t slab_purge(struct page *pg)
     size_t whole = npages;
     if ((end & (LX_PAGE_SIZE - 1)) != 0 && cap < pg->reserved)
         whole--;
-    size_t fresh = 0;
+    /* A page goes when it is found free at two sweeps in a row (or is a hole
+     * already): a page a busy class empties and fills again between sweeps is
+     * left alone, as the arena's purge delay leaves a run freed a moment ago. */
+    size_t fresh = 0, waiting = 0;
     for (size_t p = 0; p < npages; p++) {
         purge[p] = 0;
-        if (p >= whole)
+        if (p >= whole) {
+            run[p].idle = 0;
             continue;
+        }
         size_t lo = (p << LX_PAGE_SHIFT) / bs;
         size_t hi = (((p + 1) << LX_PAGE_SHIFT) - 1) / bs;
         if (hi >= cap)
             hi = cap - 1;
         bool all_free = free_view_all(&view, pg, lo, hi);
-        purge[p] = all_free;
-        fresh += all_free && !(pg->hole_blocks != 0 && run[p].hole);
+        purge[p] = all_free && (run[p].idle || run[p].hole);
+        fresh += purge[p] && !run[p].hole;
+        waiting += all_free && !purge[p];
+        run[p].idle = all_free;
     }
     size_t purged = 0;
-    if (fresh != 0) {
+    if (fresh >= LX_HOLE_MIN_PAGES) {
         /* New holes: relist the free blocks in address order, leaving out those
          * that start on a purged page, before their links are gone. */
         size_t holes = 0;
@@ -281,7 +295,7 @@ size_t slab_purge(struct page *pg)
             size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
             if (last > cap)
                 last = cap;
-            run[p].hole = (uint8_t)(first < last && (purge[p] || (pg->hole_blocks != 0 && run[p].hole)));
+            run[p].hole = (uint8_t)(first < last && (purge[p] || run[p].hole));
             if (run[p].hole)
                 holes += last - first;
         }
@@ -312,7 +326,8 @@ size_t slab_purge(struct page *pg)
     }
     pg->swept_free = pg->free;
     pg->swept_local = pg->local_free;
-    pg->swept_used = pg->used;
+    /* Pages found free for the first time want another look, changed or not. */
+    pg->swept_used = waiting != 0 ? UINT16_MAX : pg->used;
     return purged;
 }
 

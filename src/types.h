@@ -99,7 +99,9 @@ struct page {
             struct block *swept_local; /* head: `local_free` then */
             uint16_t swept_used;       /* head: `used` then */
             uint16_t hole_blocks;      /* head: free blocks in holes, off every list */
-            uint8_t hole;              /* any page of the run: a hole (valid while hole_blocks) */
+            uint8_t marks;             /* head: the run's pages' hole and idle are set */
+            uint8_t hole;              /* any page of the run: it is a hole */
+            uint8_t idle;              /* any page: all its blocks were free at the last sweep */
         };
     };
 };
