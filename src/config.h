@@ -80,7 +80,7 @@
 #define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
 #define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */
 #define LX_SWEEP_SHIFT 6             /* this many and 1/2^shift of its slab pages anew */
-#define LX_HOLE_MIN_PAGES 4          /* a slab purges when this many pages are new holes */
+#define LX_HOLE_MIN_PAGES 8          /* a slab purges when this many pages are new holes */
 
 /* Large blocks are buddy page runs; above the mmap threshold, direct mappings. */
 #define LX_LARGE_MAX ((size_t)2 << 20)               /* largest buddy run: 512 pages */

@@ -265,40 +265,45 @@ void heap_page_empty(struct heap *h, struct page *pg)
     heap_release_slab(h, pg);
 }
 
-/* Worth a look for holes: at least four pages' worth of listed free blocks, and
- * at most half of the carved blocks in use (on a fuller slab whole free pages are
- * rare unless blocks span pages). Read before collecting: local frees are
- * already out of `used`. */
+/* Worth a look for holes: at least LX_HOLE_MIN_PAGES pages' worth of free
+ * blocks, and at most half of the carved blocks in use (on a fuller slab whole
+ * free pages are rare unless blocks are 2 KiB or more). Read before collecting:
+ * local frees are already out of `used`. */
 static bool slab_sparse(const struct page *pg)
 {
     size_t free_count = (size_t)pg->capacity - pg->used - pg->hole_blocks;
     size_t bs = pg->block_size;
-    if (free_count * bs < 4 * LX_PAGE_SIZE)
+    if (free_count * bs < LX_HOLE_MIN_PAGES * LX_PAGE_SIZE)
         return false;
     return bs >= LX_PAGE_SIZE / 2 || (size_t)pg->used * 2 <= pg->capacity;
 }
 
+enum sweep { SWEEP_NONE, SWEEP_IDLE, SWEEP_ALL };
+
 /* Collect every queued slab of `h` and its delayed frees; release the empty
- * slabs. With `all`, even a class's last slab goes. With `sweep`, purge the free
- * pages of sparse slabs that changed since they were last swept (slab_purge). */
-static void heap_collect_locked(struct heap *h, bool all, bool sweep)
+ * slabs. With `all`, even a class's last slab goes. A sweep also purges the free
+ * pages of slabs that changed since they were last swept (slab_purge): with
+ * SWEEP_IDLE the sparse ones, pages found free twice; with SWEEP_ALL
+ * (malloc_trim) every free page. */
+static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
 {
     heap_take_delayed(h);
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct page *pg = h->queues[c].head;
         while (pg != NULL) {
             struct page *next = pg->next;
-            bool look = sweep && !slab_swept(pg) && slab_sparse(pg);
+            bool look = sweep != SWEEP_NONE && !slab_swept(pg) &&
+                        (sweep == SWEEP_ALL || slab_sparse(pg));
             /* A sweep takes only the remote frees (for `used`): merging local_free
              * into free walks a list, and slab_purge rebuilds both when it acts. */
-            if (sweep)
+            if (sweep != SWEEP_NONE)
                 (void)slab_collect_thread(pg);
             else
                 slab_collect(pg);
             if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
                 heap_release_slab(h, pg);
             else if (look)
-                (void)slab_purge(pg);
+                stats_holes_purged(slab_purge(pg, sweep == SWEEP_ALL));
             pg = next;
         }
     }
@@ -318,7 +323,7 @@ static void heaps_collect_one_orphan(void)
     lx_unlock(&lx_heaps_lock);
     if (o == NULL)
         return;
-    heap_collect_locked(o, true, false);
+    heap_collect_locked(o, true, SWEEP_NONE);
     heap_flush_stats(o);
     lx_lock(&lx_heaps_lock);
     /* Back at the end of the list, so the next collection visits another orphan. */
@@ -373,7 +378,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
         h->sweep_pages = 0;
 
-        heap_collect_locked(h, false, true);
+        heap_collect_locked(h, false, SWEEP_IDLE);
     }
     pg = arena_alloc_run(h->arena, lx_classes[cls].pages, RUN_SLAB);
     if (pg == NULL)
@@ -453,7 +458,7 @@ void heap_detach_thread(struct heap *h)
 {
     if (h == NULL || h == &lx_empty_heap)
         return;
-    heap_collect_locked(h, true, false);
+    heap_collect_locked(h, true, SWEEP_NONE);
     heap_flush_stats(h);
     lx_lock(&lx_heaps_lock);
     heap_orphan_locked(h);
@@ -463,7 +468,7 @@ void heap_detach_thread(struct heap *h)
 void heaps_collect(struct heap *self)
 {
     if (self != NULL && self != &lx_empty_heap)
-        heap_collect_locked(self, true, true);
+        heap_collect_locked(self, true, SWEEP_ALL);
     lx_lock(&lx_heaps_lock);
     struct heap *list = lx_orphans;
     lx_orphans = NULL;
@@ -471,7 +476,7 @@ void heaps_collect(struct heap *self)
     /* Nobody can adopt these while they are off the list. */
     struct heap *last = NULL;
     for (struct heap *o = list; o != NULL; o = o->next_orphan) {
-        heap_collect_locked(o, true, true);
+        heap_collect_locked(o, true, SWEEP_ALL);
         heap_flush_stats(o);
         last = o;
     }
