@@ -17,6 +17,10 @@
  * local_key and requeues it directly. So a slab with free blocks is never
  * stranded, and the delayed block keeps its slab alive until the owner sees it.
  *
+ * Sweeps: as a heap takes new slabs, now and then it looks through its queued
+ * slabs for pages on which every block is free and gives them back (slab.c,
+ * holes); malloc_trim does the same for the caller's heap and the orphans.
+ *
  * Heap structures are never unmapped: a remote free may still be pushing on an
  * exited thread's heap, and that heap lives on as an orphan that the next new
  * thread adopts whole. Meanwhile other threads' slow paths return its empty

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * slab.c — carving and the three free lists of one slab. Layer: above pages,
- * below heap. Owner-only fields are plain; xthread_free is the only field other
- * threads write (release CAS; the owner takes it with an acquire exchange).
+ * slab.c — carving and the three free lists of one slab, and its holes (free
+ * pages given back while the slab lives on). Layer: above pages, below heap.
+ * Owner-only fields are plain; xthread_free is the only field other threads
+ * write (release CAS; the owner takes it with an acquire exchange).
  */
 #include "slab.h"
 
