@@ -199,6 +199,8 @@ def workloads(quick):
     exe("large", "large", ["large", 15 if q else 100, 1, 7], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
     exe("frag", "frag", ["frag", "8M" if q else "32M", 100],
         "shifting sizes, short/long lifetimes")
+    exe("server", "server", ["server", 4, 200000 if q else 600000, "16M" if q else "48M"],
+        "4 threads: request buffers, shared LRU cache; busy, quiet, busy")
     w.append({"name": "python", "group": "real", "kind": "python",
               "args": ["0.03" if q else "0.2"], "what": "python3 with PYTHONMALLOC=malloc"})
     w.append({"name": "sqlite", "group": "real", "kind": "sqlite",
@@ -397,6 +399,11 @@ def workload_available(wl, allow_install):
 # Summaries
 
 
+# RSS figures the server workload prints about itself (bytes): the peak of its
+# samples, the median over its last phase, and the value when the quiet phase ended.
+SAMPLED_RSS = ("peak_rss", "steady_rss", "quiet_rss")
+
+
 def geomean(xs):
     xs = [x for x in xs if x is not None and x > 0]
     if not xs:
@@ -434,6 +441,10 @@ def summarize(results, wls, allocs):
                 lives = [r.get("peak_live") for r in good if r.get("peak_live")]
                 if lives:
                     cell["peak_live"] = statistics.median(lives)
+                for key in SAMPLED_RSS:
+                    vals = [r[key] for r in good if r.get(key)]
+                    if vals:
+                        cell[key] = statistics.median(vals)
             row[a] = cell
         summary[name] = row
     return summary
@@ -642,6 +653,35 @@ def render_markdown(meta, summary, wls, allocs, skipped):
                                                           rss * 1024.0 / live))
             else:
                 L.append("| %s | — | %s | — |" % (a, fmt_rss(c)))
+        L.append("")
+
+    srv = summary.get("server")
+    if srv:
+        L.append("### Server: RSS over time")
+        L.append("")
+        L.append("Sampled by the workload from /proc/self/statm (median of the runs): the peak of "
+                 "the samples, the steady state (median over the last busy phase) and the RSS when "
+                 "the quiet phase (a quarter of the cache) ended. lx/X below 1.00: lxmalloc used less.")
+        L.append("")
+        hdr = ["allocator", "peak live MiB", "peak RSS MiB", "steady RSS MiB", "after quiet MiB"]
+        if have_lx:
+            hdr += ["lx/X peak", "lx/X steady", "lx/X quiet"]
+        L.append("| " + " | ".join(hdr) + " |")
+        L.append("|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|")
+        lxc = srv.get(LX, {})
+        for a in allocs:
+            c = srv.get(a, {})
+            cells = [a]
+            live = value(c, "peak_live")
+            cells.append("%.1f" % (live / 1048576.0) if live else "—")
+            for key in SAMPLED_RSS:
+                v = value(c, key)
+                cells.append("%.1f" % (v / 1048576.0) if v else fmt_rss(c) if value(c, "wall") is None else "—")
+            if have_lx:
+                for key in SAMPLED_RSS:
+                    mine, theirs = value(lxc, key), value(c, key)
+                    cells.append(fmt_ratio(mine / theirs if mine and theirs else None))
+            L.append("| " + " | ".join(cells) + " |")
         L.append("")
 
     spread = []
@@ -921,6 +961,11 @@ def main():
                     rec = {"wall": res.get("wall", 0.0), "maxrss_kb": res.get("maxrss_kb", 0),
                            "utime": res.get("utime"), "stime": res.get("stime"), "fail": fail,
                            "peak_live": int(m.group(1)) if m else None}
+                    # The server workload samples its own RSS over time.
+                    for key in SAMPLED_RSS:
+                        m = re.search(r"\b%s_bytes=(\d+)" % key, res.get("out", ""))
+                        if m:
+                            rec[key] = int(m.group(1))
                     res_wl.setdefault(a, []).append(rec)
                     if fail:
                         tail = res.get("err", "").strip().splitlines()[-3:]

@@ -77,6 +77,10 @@
 #define LX_SLAB_MIN_PAGES 16         /* a slab is at least 64 KiB ... */
 #define LX_SLAB_MIN_BLOCKS 8         /* ... and holds at least 8 blocks */
 #define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time */
+#define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
+#define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */
+#define LX_SWEEP_SHIFT 6             /* this many and 1/2^shift of its slab pages anew */
+#define LX_HOLE_MIN_PAGES 8          /* a slab purges when this many pages are new holes */
 
 /* Large blocks are buddy page runs; above the mmap threshold, direct mappings. */
 #define LX_LARGE_MAX ((size_t)2 << 20)               /* largest buddy run: 512 pages */
@@ -104,6 +108,9 @@
 
 static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
 static_assert(LX_DIRECT_MAX <= LX_SMALL_MAX, "direct table covers small sizes only");
+static_assert(2 * (LX_SMALL_MAX * LX_SLAB_MIN_BLOCKS / LX_PAGE_SIZE) <= LX_SLAB_MAX_PAGES &&
+                  2 * LX_SLAB_MIN_PAGES <= LX_SLAB_MAX_PAGES,
+              "every class's slab fits LX_SLAB_MAX_PAGES");
 static_assert(LX_LARGE_MAX <= LX_SEGMENT_SIZE / 2, "a large run fits a segment's buddy");
 static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large runs");
 static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");

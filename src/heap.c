@@ -17,6 +17,10 @@
  * local_key and requeues it directly. So a slab with free blocks is never
  * stranded, and the delayed block keeps its slab alive until the owner sees it.
  *
+ * Sweeps: as a heap takes new slabs, now and then it looks through its queued
+ * slabs for pages on which every block is free and gives them back (slab.c,
+ * holes); malloc_trim does the same for the caller's heap and the orphans.
+ *
  * Heap structures are never unmapped: a remote free may still be pushing on an
  * exited thread's heap, and that heap lives on as an orphan that the next new
  * thread adopts whole. Meanwhile other threads' slow paths return its empty
@@ -252,6 +256,7 @@ static void heap_release_slab(struct heap *h, struct page *pg)
         full_remove(h, pg);
     else
         queue_remove(h, pg);
+    h->slab_pages -= h->slab_pages < pg->run_pages ? h->slab_pages : pg->run_pages;
     pg->local_key = 0;
     pg->free = pg->local_free = NULL;
     arena_free_run(pg);
@@ -266,18 +271,45 @@ void heap_page_empty(struct heap *h, struct page *pg)
     trace_tick();
 }
 
+/* Worth a look for holes: at least LX_HOLE_MIN_PAGES pages' worth of free
+ * blocks, and at most half of the carved blocks in use (on a fuller slab whole
+ * free pages are rare unless blocks are 2 KiB or more). Read before collecting:
+ * local frees are already out of `used`. */
+static bool slab_sparse(const struct page *pg)
+{
+    size_t free_count = (size_t)pg->capacity - pg->used - pg->hole_blocks;
+    size_t bs = pg->block_size;
+    if (free_count * bs < LX_HOLE_MIN_PAGES * LX_PAGE_SIZE)
+        return false;
+    return bs >= LX_PAGE_SIZE / 2 || (size_t)pg->used * 2 <= pg->capacity;
+}
+
+enum sweep { SWEEP_NONE, SWEEP_IDLE, SWEEP_ALL };
+
 /* Collect every queued slab of `h` and its delayed frees; release the empty
- * slabs. With `all`, even a class's last slab goes. */
-static void heap_collect_locked(struct heap *h, bool all)
+ * slabs. With `all`, even a class's last slab goes. A sweep also purges the free
+ * pages of slabs that changed since they were last swept (slab_purge): with
+ * SWEEP_IDLE the sparse ones, pages found free twice; with SWEEP_ALL
+ * (malloc_trim) every free page. */
+static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
 {
     heap_take_delayed(h);
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct page *pg = h->queues[c].head;
         while (pg != NULL) {
             struct page *next = pg->next;
-            slab_collect(pg);
+            bool look = sweep != SWEEP_NONE && !slab_swept(pg) &&
+                        (sweep == SWEEP_ALL || slab_sparse(pg));
+            /* A sweep takes only the remote frees (for `used`): merging local_free
+             * into free walks a list, and slab_purge rebuilds both when it acts. */
+            if (sweep != SWEEP_NONE)
+                (void)slab_collect_thread(pg);
+            else
+                slab_collect(pg);
             if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
                 heap_release_slab(h, pg);
+            else if (look)
+                stats_holes_purged(slab_purge(pg, sweep == SWEEP_ALL));
             pg = next;
         }
     }
@@ -297,7 +329,7 @@ static void heaps_collect_one_orphan(void)
     lx_unlock(&lx_heaps_lock);
     if (o == NULL)
         return;
-    heap_collect_locked(o, true);
+    heap_collect_locked(o, true, SWEEP_NONE);
     heap_flush_stats(o);
     lx_lock(&lx_heaps_lock);
     /* Back at the end of the list, so the next collection visits another orphan. */
@@ -308,6 +340,7 @@ static void heaps_collect_one_orphan(void)
     *tail = o;
     lx_unlock(&lx_heaps_lock);
 }
+
 
 void *heap_alloc_small(struct heap *h, unsigned cls)
 {
@@ -324,7 +357,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
         if (pg->free == NULL)
             slab_collect(pg);
         if (pg->free == NULL)
-            (void)slab_extend(pg);
+            (void)slab_refill(pg);
         if (pg->free == NULL && heap_mark_full(h, pg)) {
             pg = next;
             continue;
@@ -344,9 +377,20 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     }
     heap_flush_stats(h);
     heaps_collect_one_orphan();
+    /* The heap grows: now and then (each time it has taken 1/64 of its slab pages
+     * anew, at least 1 MiB), give back the free pages its sparse slabs hold. A
+     * sweep visits every queued slab (a few loads each) and purges only those
+     * that changed since their last sweep. */
+    if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
+        h->sweep_pages = 0;
+
+        heap_collect_locked(h, false, SWEEP_IDLE);
+    }
     pg = arena_alloc_run(h->arena, lx_classes[cls].pages, RUN_SLAB);
     if (pg == NULL)
         return NULL;
+    h->slab_pages += pg->run_pages;
+    h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
     (void)slab_extend(pg);
     queue_push_front(h, pg);
@@ -421,7 +465,7 @@ void heap_detach_thread(struct heap *h)
 {
     if (h == NULL || h == &lx_empty_heap)
         return;
-    heap_collect_locked(h, true);
+    heap_collect_locked(h, true, SWEEP_NONE);
     heap_flush_stats(h);
     lx_lock(&lx_heaps_lock);
     heap_orphan_locked(h);
@@ -431,7 +475,7 @@ void heap_detach_thread(struct heap *h)
 void heaps_collect(struct heap *self)
 {
     if (self != NULL && self != &lx_empty_heap)
-        heap_collect_locked(self, true);
+        heap_collect_locked(self, true, SWEEP_ALL);
     lx_lock(&lx_heaps_lock);
     struct heap *list = lx_orphans;
     lx_orphans = NULL;
@@ -439,7 +483,7 @@ void heaps_collect(struct heap *self)
     /* Nobody can adopt these while they are off the list. */
     struct heap *last = NULL;
     for (struct heap *o = list; o != NULL; o = o->next_orphan) {
-        heap_collect_locked(o, true);
+        heap_collect_locked(o, true, SWEEP_ALL);
         heap_flush_stats(o);
         last = o;
     }
@@ -498,10 +542,12 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     size_t count = 0;
     uintptr_t start = (uintptr_t)pg->start;
     uintptr_t end = start + (size_t)pg->capacity * pg->block_size;
+    const struct page *run = pg; /* the descriptors of the run's pages follow its head */
     for (; b != NULL; b = block_next(b)) {
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
-            count > pg->capacity || block_is_live(b)) {
+            count > pg->capacity || block_is_live(b) ||
+            (pg->hole_blocks != 0 && run[(a - start) >> LX_PAGE_SHIFT].hole)) {
             lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
                        (void *)pg, (void *)b);
             (*problems)++;
@@ -522,9 +568,9 @@ static size_t slab_check(struct heap *h, struct page *pg)
     }
     size_t free_count = slab_check_list(h, pg, pg->free, &problems);
     free_count += slab_check_list(h, pg, pg->local_free, &problems);
-    if (pg->used + free_count > pg->capacity) {
-        lx_message("check: heap %u slab %p counts %u used + %zu free > %u carved", h->id,
-                   (void *)pg, pg->used, free_count, pg->capacity);
+    if (pg->used + free_count + pg->hole_blocks > pg->capacity) {
+        lx_message("check: heap %u slab %p counts %u used + %zu free + %u in holes > %u carved",
+                   h->id, (void *)pg, pg->used, free_count, pg->hole_blocks, pg->capacity);
         problems++;
     }
     return problems;

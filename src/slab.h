@@ -199,6 +199,15 @@ LX_INLINE struct block *block_next_checked(struct page *pg, struct block *b)
 void slab_init(struct page *pg, uintptr_t key, unsigned cls);
 /* Carve up to LX_CARVE_BYTES of never-used blocks onto the free list. */
 bool slab_extend(struct page *pg);
+/* Give the slab's free OS pages back to the kernel, their blocks set aside as
+ * holes (slab.c); owner only. Without `all`, only pages found free at the last
+ * call too, and only when there are LX_HOLE_MIN_PAGES of them. Returns the bytes
+ * given back. */
+size_t slab_purge(struct page *pg, bool all);
+/* Nothing changed since the last slab_purge (so another would find nothing new). */
+bool slab_swept(const struct page *pg);
+/* Put blocks on the empty free list: a hole's first, else slab_extend. */
+bool slab_refill(struct page *pg);
 /* Move local and thread frees onto the free list (owner only). */
 void slab_collect(struct page *pg);
 /* Take only the thread frees; returns how many came back. */

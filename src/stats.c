@@ -165,6 +165,7 @@ void stats_snapshot(struct stats_snapshot *s)
     debug_quarantine_counts(&q_count, &q_bytes);
     s->pub.free_count += q_count;
     s->pub.live_bytes = s->pub.live_bytes > q_bytes ? s->pub.live_bytes - q_bytes : 0;
+    s->pub.purged_bytes += atomic_load_explicit(&lx_gstats.holes_purged, memory_order_relaxed);
     s->pub.committed_bytes = s->segment_bytes + s->huge_mapped + cached;
     s->pub.resident_bytes = s->used_page_bytes + s->pub.dirty_bytes + s->huge_mapped + cached;
 }

@@ -30,6 +30,7 @@ struct lx_global_stats {
     _Atomic uint64_t peak_live;
     _Atomic uint64_t heap_count;
     _Atomic uint64_t stray_free[LX_CLASS_COUNT]; /* frees by threads without a heap */
+    _Atomic uint64_t holes_purged;       /* bytes of slab pages given back as holes */
 };
 
 extern struct lx_global_stats lx_gstats;
@@ -56,6 +57,13 @@ LX_INLINE void stats_small_free(struct heap *h, unsigned cls)
     (void)h;
     (void)cls;
 #endif
+}
+
+/* Free pages inside slabs given back (slab_purge); counted in purged_bytes. */
+LX_INLINE void stats_holes_purged(size_t bytes)
+{
+    if (bytes != 0)
+        atomic_fetch_add_explicit(&lx_gstats.holes_purged, bytes, memory_order_relaxed);
 }
 
 void stats_heap_created(void);

@@ -22,6 +22,9 @@
  *               first word, encoded (slab.h).
  *   live bit    one bit per 16 bytes of a segment, set while a small block
  *               starting there is allocated (struct segment.live).
+ *   hole        an OS page of a slab on which every block is free, given back to
+ *               the kernel; the free blocks that start on it are off the slab's
+ *               lists until the slab carves them again (slab.c).
  *
  * Vocabulary: size is bytes, count is items, idx an index, shift a log2, mask a
  * bit mask.
@@ -85,9 +88,22 @@ struct page {
     uint16_t run_pages;        /* length of the run in pages */
     uint8_t order;             /* RUN_FREE: buddy order */
     uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
-    struct page *dirty_next;   /* RUN_FREE and dirty: arena's dirty list, oldest first */
-    struct page *dirty_prev;
-    uint64_t freed_ns;         /* RUN_FREE and dirty: when it went on the dirty list */
+    union {
+        struct { /* RUN_FREE and dirty; arena lock */
+            struct page *dirty_next; /* arena's dirty list, oldest first */
+            struct page *dirty_prev;
+            uint64_t freed_ns;       /* when it went on the dirty list */
+        };
+        struct { /* RUN_SLAB of a heap (slab.c: holes); owner */
+            struct block *swept_free;  /* head: `free` when last swept */
+            struct block *swept_local; /* head: `local_free` then */
+            uint16_t swept_used;       /* head: `used` then */
+            uint16_t hole_blocks;      /* head: free blocks in holes, off every list */
+            uint8_t marks;             /* head: the run's pages' hole and idle are set */
+            uint8_t hole;              /* any page of the run: it is a hole */
+            uint8_t idle;              /* any page: all its blocks were free at the last sweep */
+        };
+    };
 };
 
 /* Segment kinds (struct segment.kind). */
@@ -145,6 +161,8 @@ struct heap {
     uint32_t id;                                   /* creation number */
     uint32_t owned;                                /* HEAP_OWNED_*: who uses it; global lock */
     int64_t live_flushed;                          /* live bytes last added to the global sum */
+    uint64_t slab_pages;                           /* pages in this heap's slabs (about); owner */
+    uint64_t sweep_pages;                          /* slab pages taken since the last sweep; owner */
     uint64_t alloc_count[LX_CLASS_COUNT];          /* small blocks allocated; owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
 } __attribute__((aligned(64)));
