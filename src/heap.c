@@ -546,7 +546,7 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     for (; b != NULL; b = block_next(b)) {
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
-            count > pg->capacity || block_is_live(b) ||
+            count > pg->capacity || (LX_HARDEN && block_is_live(b)) ||
             (pg->hole_blocks != 0 && run[(a - start) >> LX_PAGE_SHIFT].hole)) {
             lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
                        (void *)pg, (void *)b);
