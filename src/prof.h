@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prof.h — the leak report (LXMALLOC_LEAKS) and the sampled heap profile
+ * (LXMALLOC_PROFILE). While either is on, options.c sets LX_HOOK_PROF, which
+ * sends every allocation and free to alloc.c's slow paths; those call
+ * prof_alloc for each new block and prof_free before each free. Off, nothing
+ * here is ever called.
+ */
+#ifndef LX_PROF_H
+#define LX_PROF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct prof_site;
+
+/* A block's record, taken out of the table by prof_take. */
+struct prof_record {
+    struct prof_site *leak_site;   /* where it was allocated (leak report), or NULL */
+    struct prof_site *sample_site; /* its profile sample, or NULL */
+    size_t size;                   /* requested bytes */
+};
+
+/* At start-up, under the init lock: the tables' first mapping. Allocates
+ * nothing from the heap. */
+void prof_init(void);
+/* After start-up, outside every lock: the unwinder's first walk, the signal
+ * handler of LXMALLOC_PROFILE_SIGNAL. */
+void prof_start(void);
+
+/* A new block p of `size` requested bytes, allocated by the caller recorded in
+ * lx_tls_caller (check.h). */
+void prof_alloc(void *p, size_t size);
+/* p is about to be freed (any pointer: unknown ones are ignored). Call it
+ * before the block goes back, so that another thread's new block at the same
+ * address is never mistaken for it. */
+void prof_free(void *p);
+/* realloc: take p's record out (false if there is none), and put it back if
+ * the realloc fails and p stays live. */
+bool prof_take(void *p, struct prof_record *out);
+void prof_restore(void *p, const struct prof_record *rec);
+
+/* At exit: the leak report, the last heap profile. */
+void prof_at_exit(void);
+
+/* fork: the table locks, taken last (they are leaves). */
+void prof_fork_prepare(void);
+void prof_fork_parent(void);
+void prof_fork_child(void);
+
+#endif /* LX_PROF_H */
