@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noinline, used))
 #define MAX_BLOCKS 200000
@@ -78,9 +79,16 @@ int main(void)
     if (prefix != NULL) {
         raise(SIGUSR2);
         free(malloc(1)); /* the dump happens on this call */
-        char from[4096], to[4096];
-        snprintf(from, sizeof(from), "%s.heap", prefix);
-        snprintf(to, sizeof(to), "%s.signal.heap", prefix);
+        /* The name lxmalloc uses: "%p" is the process id. */
+        char name[4096], from[4200], to[4200];
+        const char *pct = strstr(prefix, "%p");
+        if (pct != NULL)
+            snprintf(name, sizeof(name), "%.*s%d%s", (int)(pct - prefix), prefix, (int)getpid(),
+                     pct + 2);
+        else
+            snprintf(name, sizeof(name), "%s", prefix);
+        snprintf(from, sizeof(from), "%s.heap", name);
+        snprintf(to, sizeof(to), "%s.signal.heap", name);
         if (rename(from, to) != 0) {
             perror("no profile after the signal");
             return 1;
