@@ -49,6 +49,17 @@ env LD_PRELOAD="$LXT_SO" LXMALLOC_LEAKS=0 "$exe" >/dev/null 2>"$LXT_TMP/off.txt"
     lxt_fail "off: leaky failed"
 [ -s "$LXT_TMP/off.txt" ] && lxt_fail "off: output with LXMALLOC_LEAKS=0: $(head -n 1 "$LXT_TMP/off.txt")"
 
+# The command: lxmalloc run --leaks (the report on stderr), --profile FILE.
+cmd=$(dirname "$LXT_SO")/lxmalloc
+if [ -x "$cmd" ]; then
+    "$cmd" run --leaks --profile "$LXT_TMP/cmd" -- "$exe" >/dev/null 2>"$LXT_TMP/cmd.txt" ||
+        lxt_fail "lxmalloc run --leaks: leaky failed"
+    # shellcheck disable=SC2086
+    python3 "$check" leaks "$LXT_TMP/cmd.txt" leaky $want || lxt_fail "lxmalloc run --leaks: wrong report"
+    python3 "$check" heap "$LXT_TMP/cmd.heap" >/dev/null ||
+        lxt_fail "lxmalloc run --profile: no well-formed FILE.heap"
+fi
+
 # C++: operator new and new[] go through malloc, delete through free.
 cxx=$LXT_BIN/prof/leaky_cxx
 if [ -x "$cxx" ]; then
