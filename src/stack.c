@@ -17,39 +17,46 @@
 #include <unwind.h>
 
 struct walk {
-    uintptr_t *ip;
-    unsigned count;
-    unsigned max;
+    uintptr_t *ip;  /* the caller's array */
+    unsigned max;   /* its size */
+    unsigned count; /* frames stored */
+    unsigned seen;  /* frames walked */
+    uintptr_t from; /* the first frame to keep; 0: keep from the start */
+    uintptr_t raw[LX_STACK_WALK_MAX]; /* every frame walked, for when `from` is never met */
 };
 
+/* Stops as soon as `max` frames from `from` on are stored: each frame costs a
+ * lookup of its unwind table entry, and deep stacks (an interpreter's) would
+ * otherwise be walked to the bottom on every call. */
 static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
 {
     struct walk *w = arg;
     uintptr_t ip = _Unwind_GetIP(ctx);
-    if (ip == 0 || w->count >= w->max)
+    if (ip == 0 || w->seen >= LX_STACK_WALK_MAX)
         return _URC_END_OF_STACK;
+    w->raw[w->seen++] = ip;
+    if (w->count == 0 && w->from != 0 && ip != w->from)
+        return _URC_NO_REASON;
     w->ip[w->count++] = ip;
-    return _URC_NO_REASON;
+    return w->count >= w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
 unsigned stack_capture(uintptr_t *ip, unsigned max, uintptr_t from)
 {
-    uintptr_t raw[LX_STACK_WALK_MAX];
-    struct walk w = {raw, 0, LX_STACK_WALK_MAX};
+    struct walk w;
+    w.ip = ip;
+    w.max = max;
+    w.count = 0;
+    w.seen = 0;
+    w.from = from;
+    if (max == 0)
+        return 0;
     _Unwind_Backtrace(walk_frame, &w);
-    unsigned first = 0;
-    if (from != 0) {
-        for (unsigned i = 0; i < w.count; i++) {
-            if (raw[i] == from) {
-                first = i;
-                break;
-            }
-        }
+    if (w.count == 0) { /* `from` never met: keep the whole walk */
+        for (unsigned i = 0; i < w.seen && w.count < max; i++)
+            ip[w.count++] = w.raw[i];
     }
-    unsigned n = 0;
-    for (unsigned i = first; i < w.count && n < max; i++)
-        ip[n++] = raw[i];
-    return n;
+    return w.count;
 }
 
 void stack_preload(void)
