@@ -46,6 +46,28 @@ profile sampled 64k 0.10
 profile every 1 0.01
 profile debug 64k 0.10 LXMALLOC_DEBUG=1
 
+# gperftools' pprof reads FILE.heap (when installed: Debian's google-perftools):
+# it names the functions and unsamples the totals itself.
+pprof=
+for p in google-pprof pprof; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" --help 2>&1 | grep -q -- '--alloc_space'; then
+        pprof=$p
+        break
+    fi
+done
+if [ -n "$pprof" ]; then
+    prefix=$LXT_TMP/sampled
+    "$pprof" --text --alloc_space "$exe" "$prefix.heap" >"$prefix.pprof" 2>&1 ||
+        lxt_fail "pprof cannot read $prefix.heap: $(tail -n 1 "$prefix.pprof")"
+    for f in alloc_small alloc_medium alloc_large; do
+        grep -q " $f\$" "$prefix.pprof" || lxt_fail "pprof does not name $f"
+    done
+    mib=$(sed -n 's/^Total: \([0-9.]*\) MB$/\1/p' "$prefix.pprof")
+    total=$(sed -n 's/^total //p' "$prefix.out")
+    python3 -c "import sys; e, t = float(sys.argv[1]), int(sys.argv[2]) / 2**20; sys.exit(abs(e - t) > 0.1 * t)" \
+        "${mib:-0}" "$total" || lxt_fail "pprof estimates ${mib:-no} MiB allocated, true $total bytes"
+fi
+
 # %p in the name: one set of files per process.
 env LD_PRELOAD="$LXT_SO" LXMALLOC_PROFILE="$LXT_TMP/pid.%p" LXMALLOC_PROFILE_SIGNAL=USR2 \
     "$exe" >/dev/null ||
