@@ -434,7 +434,7 @@ static bool map_remove(uintptr_t key, struct prof_entry *out)
 
 /* ---- recording -------------------------------------------------------------- */
 
-static void profile_dump(void);
+static void profile_dump(bool wait);
 
 static bool profiling(void)
 {
@@ -446,7 +446,7 @@ static void poll_dump_request(void)
 {
     if (LX_UNLIKELY(atomic_load_explicit(&prof_dump_requested, memory_order_relaxed)) &&
         atomic_exchange_explicit(&prof_dump_requested, 0, memory_order_relaxed))
-        profile_dump();
+        profile_dump(false);
 }
 
 void prof_alloc(void *p, size_t size)
@@ -862,10 +862,13 @@ static void write_folded(const struct snaps *s, const char *path, bool live)
     profile_close(fd, tmp, path);
 }
 
-static void profile_dump(void)
+/* Without `wait`, give up if another thread is writing the same files. */
+static void profile_dump(bool wait)
 {
-    if (!lx_trylock(&dump_lock))
-        return; /* another thread is writing the same files */
+    if (wait)
+        lx_lock(&dump_lock);
+    else if (!lx_trylock(&dump_lock))
+        return;
     struct snaps s;
     char path[600];
     if (snaps_take(&s, true)) {
@@ -920,11 +923,8 @@ void prof_at_exit(void)
     prof_busy = 1; /* whatever the reports allocate is not the program's */
     if (lx_opt.leaks)
         leak_report();
-    if (profiling()) {
-        lx_lock(&dump_lock); /* wait for a dump in progress, then write the last one */
-        lx_unlock(&dump_lock);
-        profile_dump();
-    }
+    if (profiling())
+        profile_dump(true); /* after any dump in progress: the last word */
     prof_busy = 0;
 }
 
