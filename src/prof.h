@@ -9,10 +9,28 @@
 #ifndef LX_PROF_H
 #define LX_PROF_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct prof_site;
+#define PROF_FRAMES 16 /* frames kept per site */
+
+/* One allocation stack (leak report), or one stack and block size (profile
+ * samples). Created by prof.c and never freed; read by profout.c. */
+struct prof_site {
+    struct prof_site *next_all;    /* registry link, set once under site_lock */
+    uint64_t hash;                 /* of frames, kind and size: the table key */
+    uint64_t stack_hash;           /* of the frames alone: merges sizes in .folded */
+    size_t size;                   /* sample sites: bytes of each block; leak sites: 0 */
+    unsigned count;                /* frames in ip[] */
+    bool sample;                   /* a profile sample site (else a leak site) */
+    _Atomic uint64_t live_count;   /* blocks recorded here and not yet freed */
+    _Atomic uint64_t live_bytes;   /* their requested bytes */
+    _Atomic uint64_t alloc_count;  /* blocks ever recorded here */
+    _Atomic uint64_t alloc_bytes;  /* their requested bytes */
+    uintptr_t ip[PROF_FRAMES];     /* return addresses, innermost (malloc's caller) first */
+};
 
 /* A block's record, taken out of the table by prof_take. */
 struct prof_record {
@@ -42,6 +60,12 @@ void prof_restore(void *p, const struct prof_record *rec);
 
 /* At exit: the leak report, the last heap profile. */
 void prof_at_exit(void);
+
+/* For the reports: every site, newest first, linked by next_all (a list that
+ * only grows at its head, walked without a lock); the number of blocks that
+ * could not be recorded for want of memory. */
+struct prof_site *prof_sites(void);
+uint64_t prof_dropped_count(void);
 
 /* fork: the table locks, taken last (they are leaves). */
 void prof_fork_prepare(void);

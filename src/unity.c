@@ -24,6 +24,7 @@
 #include "check.c"
 #include "debug.c"
 #include "prof.c"
+#include "profout.c"
 #include "init.c"
 #include "alloc.c"
 #include "xalloc.c"
