@@ -16,9 +16,12 @@
  * - a counting filter of 64Ki words indexed by the address's hash, so a free
  *   of a block that was never sampled (nearly all of them, in profile mode)
  *   costs one load and no lock.
- * Every lock here is a leaf: nothing else is locked while one is held, and
+ * The table locks are leaves: nothing else is locked while one is held, and
  * site_lock and a shard lock are never held together. fork's prepare handler
- * takes site_lock, then the shards in index order.
+ * takes site_lock, then the shards in index order. dump_lock only keeps two
+ * threads from writing the profile files at once; it is held while frames are
+ * named (dladdr takes the loader's lock), never with a table lock, and fork
+ * leaves it alone (the child resets it).
  *
  * Recording runs the unwinder, which may allocate the first time it reads a
  * module's tables: prof_busy (per thread) makes such a nested allocation go
@@ -47,7 +50,6 @@
 #define PROF_ARENA_CHUNK ((size_t)256 << 10)    /* site records are carved from these */
 #define PROF_FILTER_BITS 16
 #define PROF_FILTER_COUNT ((size_t)1 << PROF_FILTER_BITS)
-
 
 struct prof_entry {
     uintptr_t key;                 /* the block's address; 0: an empty slot */
