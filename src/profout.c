@@ -123,44 +123,43 @@ static void snaps_release(struct snaps *s)
     s->items = NULL;
 }
 
-/* Heapsort (no qsort in the allocator): `before(a, b)` true when a goes first. */
-static void snaps_sort(struct snaps *s, bool (*before)(const struct snap *, const struct snap *))
+typedef bool (*snap_order)(const struct snap *, const struct snap *);
+
+static void snap_swap(struct snap *x, struct snap *y)
+{
+    struct snap t = *x;
+    *x = *y;
+    *y = t;
+}
+
+/* Restore the heap property below a[i], in a[0..n). */
+static void sift_down(struct snap *a, size_t i, size_t n, snap_order before)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && before(&a[c], &a[c + 1]))
+            c++;
+        if (!before(&a[i], &a[c]))
+            return;
+        snap_swap(&a[i], &a[c]);
+        i = c;
+    }
+}
+
+/* Heapsort (no qsort in the allocator): afterwards before(a[i], a[j]) never
+ * holds for i > j. */
+static void snaps_sort(struct snaps *s, snap_order before)
 {
     struct snap *a = s->items;
     size_t n = s->count;
-    for (size_t k = n; k-- > 0;) { /* sift down each parent, from the last */
-        for (size_t i = k;;) {
-            size_t c = 2 * i + 1;
-            if (c >= n)
-                break;
-            if (c + 1 < n && before(&a[c], &a[c + 1]))
-                c++;
-            if (!before(&a[i], &a[c]))
-                break;
-            struct snap t = a[i];
-            a[i] = a[c];
-            a[c] = t;
-            i = c;
-        }
-    }
+    for (size_t k = n / 2; k-- > 0;)
+        sift_down(a, k, n, before);
     for (size_t end = n; end > 1;) {
         end--;
-        struct snap t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        for (size_t i = 0;;) {
-            size_t c = 2 * i + 1;
-            if (c >= end)
-                break;
-            if (c + 1 < end && before(&a[c], &a[c + 1]))
-                c++;
-            if (!before(&a[i], &a[c]))
-                break;
-            struct snap u = a[i];
-            a[i] = a[c];
-            a[c] = u;
-            i = c;
-        }
+        snap_swap(&a[0], &a[end]);
+        sift_down(a, 0, end, before);
     }
 }
 
