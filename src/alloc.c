@@ -502,11 +502,13 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK))
+    unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
+    if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
         track_alloc(p, fresh);
     if (!fresh)
         memset(p, 0, total);
-    prof_hook_alloc(p, total);
+    if (LX_UNLIKELY(hooks & LX_HOOK_PROF))
+        prof_alloc(p, total);
     return p;
 }
 
