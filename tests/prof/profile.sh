@@ -1,7 +1,7 @@
 # The sampled heap profile (LXMALLOC_PROFILE) of tests/prof/sampled.c, which
 # allocates about 200 MiB in blocks of 16 bytes to 2 MiB and frees half: the
 # totals estimated from FILE.heap (unsampled as pprof does) must be within 10% of
-# the true ones at a 64 KiB rate, and within 1% when every block is sampled;
+# the true ones at a 16 KiB rate, and within 1% when every block is sampled;
 # the folded files must name the allocating functions; the dump made on
 # LXMALLOC_PROFILE_SIGNAL must hold the first phase of the program; %p must
 # become the process id.
@@ -42,9 +42,11 @@ profile() {
     return 0
 }
 
-profile sampled 64k 0.10
+# At 16 KiB the first phase (40 MiB) gets about 2600 samples: a standard error
+# near 2%, so 10% is five of them.
+profile sampled 16k 0.10
 profile every 1 0.01
-profile debug 64k 0.10 LXMALLOC_DEBUG=1
+profile debug 16k 0.10 LXMALLOC_DEBUG=1
 
 # gperftools' pprof reads FILE.heap (when installed: Debian's google-perftools):
 # it names the functions and unsamples the totals itself.
