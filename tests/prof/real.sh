@@ -30,7 +30,7 @@ run_both() {
     python3 "$check" folded "$LXT_TMP/$name.alloc.folded" || lxt_fail "$name: malformed .alloc.folded"
 }
 
-run_both python 0 python3 -c 'import json, re; d = {str(i): [i] * 10 for i in range(20000)}; print(len(json.dumps(d)), re.sub("a+", "b", "caaat"))'
+run_both python 0 python3 -c 'import json, re; d = {str(i): [i] * 10 for i in range(5000)}; print(len(json.dumps(d)), re.sub("a+", "b", "caaat"))'
 run_both python_exit 3 python3 -c 'import sys; x = [bytes(100) for i in range(1000)]; sys.exit(3)'
 if command -v git >/dev/null 2>&1; then
     run_both git 0 git --version
