@@ -8,6 +8,10 @@
 [ -n "$LXT_SO" ] || lxt_skip "needs the library (LXT_SYSTEM=1)"
 lxt_need python3
 check=tests/prof/reports.py
+# The interpreter itself rather than a wrapper script that may stand first in
+# PATH (every process of a wrapper would be profiled too, slowly).
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
 # run_both NAME STATUS CMD...: CMD must exit with STATUS and print the same with
 # and without the profiler.
@@ -30,8 +34,8 @@ run_both() {
     python3 "$check" folded "$LXT_TMP/$name.alloc.folded" || lxt_fail "$name: malformed .alloc.folded"
 }
 
-run_both python 0 python3 -c 'import json, re; d = {str(i): [i] * 10 for i in range(5000)}; print(len(json.dumps(d)), re.sub("a+", "b", "caaat"))'
-run_both python_exit 3 python3 -c 'import sys; x = [bytes(100) for i in range(1000)]; sys.exit(3)'
+run_both python 0 "$py" -c 'import json, re; d = {str(i): [i] * 10 for i in range(5000)}; print(len(json.dumps(d)), re.sub("a+", "b", "caaat"))'
+run_both python_exit 3 "$py" -c 'import sys; x = [bytes(100) for i in range(1000)]; sys.exit(3)'
 if command -v git >/dev/null 2>&1; then
     run_both git 0 git --version
 fi
