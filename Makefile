@@ -101,9 +101,10 @@ $(PREFIX_STAMP): FORCE | $(BUILD)/obj
 .PHONY: FORCE
 FORCE:
 
-$(CMD): tools/lxmalloc.c include/lxmalloc.h $(PREFIX_STAMP) | $(BUILD)/obj
-	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
-	  -DLX_DEFAULT_LIBDIR='"$(PREFIX)/lib"' -o $@ $<
+CMD_SRCS := $(wildcard tools/*.c)
+$(CMD): $(CMD_SRCS) $(wildcard tools/*.h) include/lxmalloc.h $(PREFIX_STAMP) | $(BUILD)/obj
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Itools \
+	  -DLX_DEFAULT_LIBDIR='"$(PREFIX)/lib"' -o $@ $(CMD_SRCS) -lm
 
 # Tests and benchmarks keep their own rules next to their sources.
 -include tests/tests.mk

@@ -10,7 +10,14 @@ reports (Ir(2N) - Ir(N)) / N: start-up, initialisation and first-touch costs
 appear in both runs and cancel. The number includes the harness's own
 instructions (loop, one byte stored per block, two indirect calls), the same
 for every allocator; a baseline run with trivial stand-ins for malloc and free
-measures that share and the table reports it. Writes bench/results/callgrind.md.
+measures that share and the table reports it.
+
+The same size freed at once is every allocator's best case, and a bad one for
+allocators that retire a slab when its last block is freed. So a second table
+counts the churn workload (random sizes 8-512 B, bursts, LIFO and FIFO; see
+bench/churn.c) the same way, N and 2N allocations, keeping only instructions
+executed outside the churn program itself (the allocator and whatever it
+calls). Writes bench/results/callgrind.md.
 """
 
 import argparse
@@ -19,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import run as runner  # bench/run.py: allocator discovery, apt, machine info
 
@@ -38,6 +46,50 @@ def count_instructions(pairs_bin, n, size, preload, env, baseline=False):
         tail = " / ".join(r.stderr.strip().splitlines()[-2:])
         raise RuntimeError("exit %d: %s" % (r.returncode, tail))
     return int(m.group(1))
+
+
+def count_outside(bin_path, args, preload, env):
+    """(all instructions, instructions outside bin_path) of one run."""
+    env = dict(env)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    out = os.path.join(tempfile.gettempdir(), "lxbench-callgrind.%d" % os.getpid())
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, bin_path] + args
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    try:
+        if r.returncode != 0:
+            tail = " / ".join(r.stderr.strip().splitlines()[-2:])
+            raise RuntimeError("exit %d: %s" % (r.returncode, tail))
+        ann = subprocess.run(["callgrind_annotate", "--threshold=100", out],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+    total = inside = 0
+    real = os.path.realpath(bin_path)
+    objects = {}
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$", line)
+        if not m:
+            continue
+        ir = int(m.group(1).replace(",", ""))
+        if "PROGRAM TOTALS" in m.group(2):
+            total = ir
+            continue
+        if ":" not in m.group(2):
+            continue
+        # callgrind_annotate names a function's object once: lines for code inlined
+        # from other files ("bench_common.h:main") leave it out.
+        text = m.group(2)
+        obj = re.search(r"\s*\[([^\]]+)\]\s*$", text)
+        func = (text[:obj.start()] if obj else text).rsplit(":", 1)[-1].strip()
+        if obj:
+            objects[func] = os.path.realpath(obj.group(1))
+        if objects.get(func) == real:
+            inside += ir
+    if total == 0:
+        raise RuntimeError("no totals in callgrind output")
+    return total, total - inside
 
 
 def main():
@@ -90,6 +142,23 @@ def main():
                 runner.log("callgrind: %s at %d B failed: %s" % (a, size, e))
                 table[(a, size)] = "crash"
 
+    churn_n = max(args.pairs, 100000)
+    churn_bin = os.path.join(runner.ensure_binaries(build, ["churn"]), "churn")
+    churn = {}
+    for mode in ("lifo", "fifo"):
+        for a in allocs:
+            if not info[a]["ok"]:
+                churn[(a, mode)] = "n/a"
+                continue
+            runner.log("callgrind: %-9s churn %s  N=%d and 2N" % (a, mode, churn_n))
+            try:
+                _, one = count_outside(churn_bin, [mode, str(churn_n)], info[a]["preload"], env)
+                _, two = count_outside(churn_bin, [mode, str(2 * churn_n)], info[a]["preload"], env)
+                churn[(a, mode)] = "%.1f" % ((two - one) / churn_n)
+            except (RuntimeError, subprocess.SubprocessError) as e:
+                runner.log("callgrind: %s churn %s failed: %s" % (a, mode, e))
+                churn[(a, mode)] = "crash"
+
     m = runner.machine_info()
     vg = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
     lines = ["Date: %s  " % m["date"],
@@ -103,6 +172,15 @@ def main():
              "|---:|" + "---:|" * len(allocs)]
     for size in sizes:
         lines.append("| %d B | " % size + " | ".join(table[(a, size)] for a in allocs) + " |")
+    lines += ["",
+              "Instructions per malloc+free pair in `churn` (random sizes 8-512 B in bursts, "
+              "N = %d and 2N allocations), counting only what runs outside the churn "
+              "program: the allocator, and any library code it calls:" % churn_n,
+              "",
+              "| pattern | " + " | ".join(allocs) + " |",
+              "|---|" + "---:|" * len(allocs)]
+    for mode in ("lifo", "fifo"):
+        lines.append("| %s | " % mode + " | ".join(churn[(a, mode)] for a in allocs) + " |")
     md = "\n".join(lines) + "\n"
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "callgrind.md"), "w") as f:

@@ -35,6 +35,9 @@ ROOT = os.path.dirname(HERE)
 ALLOCATORS = ["glibc", "lxmalloc", "mimalloc", "jemalloc", "tcmalloc"]
 LX = "lxmalloc"
 PEERS = [a for a in ALLOCATORS if a != LX]
+# Variants of lxmalloc that can be asked for with --allocators (not run by
+# default): the same library with options set in the environment.
+LX_VARIANTS = {"lxmalloc-thp": {"LXMALLOC_THP": "1"}}
 
 # Debian package and library base name of each peer.
 PEER_PACKAGES = {
@@ -136,11 +139,14 @@ def find_allocators(build, wanted, allow_install, lx_path=None):
         if name == "glibc":
             res[name] = {"preload": None, "ok": True,
                          "note": "system malloc, glibc %s" % (os.confstr("CS_GNU_LIBC_VERSION") or "?").split()[-1]}
-        elif name == LX:
+        elif name == LX or name in LX_VARIANTS:
             so = os.path.abspath(lx_path) if lx_path else os.path.join(build, "liblxmalloc.so")
             ok = os.path.isfile(so)
             shown = os.path.relpath(so, ROOT) if so.startswith(ROOT + os.sep) else os.path.basename(so)
-            res[name] = {"preload": so if ok else None, "ok": ok,
+            extra = LX_VARIANTS.get(name, {})
+            if extra:
+                shown += " with " + " ".join("%s=%s" % kv for kv in sorted(extra.items()))
+            res[name] = {"preload": so if ok else None, "ok": ok, "env": extra,
                          "note": shown if ok else "%s not found (library not built)" % shown}
         else:
             pkg, base = PEER_PACKAGES[name]
@@ -355,6 +361,7 @@ def run_redis(launcher, wl, preload, env):
 
 def run_workload(launcher, wl, alloc, bindir, env_base):
     env = dict(env_base)
+    env.update(alloc.get("env", {}))
     preload = alloc["preload"]
     if wl["kind"] == "exe":
         return launcher.run([os.path.join(bindir, wl["args"][0])] + wl["args"][1:], preload, env)
@@ -811,7 +818,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 runs (under two minutes)")
     ap.add_argument("--runs", type=int, help="runs per allocator and workload (default 5, QUICK 3)")
     ap.add_argument("--only", help="comma-separated workload names or globs (e.g. 'larson-*,redis')")
-    ap.add_argument("--allocators", help="comma-separated subset of %s" % ",".join(ALLOCATORS))
+    ap.add_argument("--allocators", help="comma-separated subset of %s, or the variant %s" %
+                    (",".join(ALLOCATORS), ",".join(LX_VARIANTS)))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory (default build/)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="results directory")
     ap.add_argument("--lxmalloc", metavar="PATH", help="library to measure as lxmalloc "
@@ -849,7 +857,7 @@ def main():
     allocs = ALLOCATORS
     if args.allocators:
         allocs = [a.strip() for a in args.allocators.split(",") if a.strip()]
-        bad = [a for a in allocs if a not in ALLOCATORS]
+        bad = [a for a in allocs if a not in ALLOCATORS and a not in LX_VARIANTS]
         if bad:
             sys.exit("bench: unknown allocator(s): %s" % ", ".join(bad))
     runs = args.runs or (3 if args.quick else 5)
@@ -877,12 +885,16 @@ def main():
 
     env_base = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     launcher = Launcher(os.path.join(bindir, "launch"), timeout)
-    lx = alloc_info.get(LX)
-    if lx and lx["ok"]:
+    private = None
+    for name in [LX] + list(LX_VARIANTS):
+        lx = alloc_info.get(name)
+        if not (lx and lx["ok"]):
+            continue
         # Preload a private copy, so a rebuild during the run cannot change
         # the library between runs.
-        private = os.path.join(launcher.tmp, "liblxmalloc.so")
-        shutil.copyfile(lx["preload"], private)
+        if private is None:
+            private = os.path.join(launcher.tmp, "liblxmalloc.so")
+            shutil.copyfile(lx["preload"], private)
         with open(private, "rb") as f:
             lx["note"] += ", sha256 %s" % hashlib.sha256(f.read()).hexdigest()[:12]
         lx["preload"] = private

@@ -46,6 +46,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "trace.h"
 #include "track.h"
 
 /* ---- lookup of a block we may own --------------------------------------- */
@@ -172,7 +173,7 @@ LX_COLD static void report_bad(const char *func, const void *p, const struct blo
     const char *what = NULL;
     if (bi->freed_run)
         what = "a large block; its pages are already free";
-    else if (bi->freed_huge || (bi->problem == NULL && huge_freed_recently(p)))
+    else if (bi->freed_huge || huge_freed_recently(p))
         what = "a huge block, already freed";
     if (what != NULL) {
         if (strcmp(func, "free") == 0)
@@ -257,10 +258,15 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
                 return alloc_small(h, cls);
         }
         size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
-        if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size)
-            return large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
+        if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size) {
+            void *p = large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
+            trace_tick();
+            return p;
+        }
     }
-    return huge_alloc(size, alignment, fresh);
+    void *p = huge_alloc(size, alignment, fresh);
+    trace_tick();
+    return p;
 }
 
 static void perturb_alloc(void *p, size_t size)
@@ -442,9 +448,16 @@ void alloc_debug_exit(void)
 
 /* ---- malloc ------------------------------------------------------------------ */
 
+/* Slow-path calls of this thread: every 64th gives the huge cache a chance to
+ * unmap expired mappings, so a program that stops using huge blocks gets them
+ * back without a background thread (the check is one load when the cache is empty). */
+static LX_TLS unsigned lx_tls_slow_calls;
+
 LX_COLD static void *malloc_slow(size_t size, const void *caller)
 {
     check_set_caller(caller);
+    if (LX_UNLIKELY((++lx_tls_slow_calls & 63) == 0))
+        (void)huge_cache_expire(false);
     bool fresh = false;
     void *p;
     if (LX_UNLIKELY(debug_on()))
@@ -538,16 +551,19 @@ static void free_known_block(void *p, const struct block_info *bi)
         }
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
-        if (bi->kind == BLOCK_SMALL)
+        if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(lx_tls_heap, bi->pg, p);
-        else
+        } else {
             large_free(bi->pg);
+            trace_tick();
+        }
         break;
     case BLOCK_HUGE:
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
         huge_freed_note(p);
         huge_free(bi->seg);
+        trace_tick();
         break;
     case BLOCK_BAD:
         break;
@@ -573,7 +589,10 @@ LX_COLD static void free_slow(void *p, const void *caller)
 
 LX_EXPORT void lx_free(void *p)
 {
-    if (LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
+    /* Blocks are 16-byte aligned: any other pointer is inside a block (its live
+     * bit would be the block's own), so it goes to the slow path to be reported. */
+    if (LX_LIKELY(((uintptr_t)p & (LX_ALIGN - 1)) == 0) &&
+        LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
         struct segment *seg = (struct segment *)((uintptr_t)p - off);
         struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
@@ -650,8 +669,11 @@ static void *realloc_block(void *p, size_t size, const void *caller)
         return NULL;
     }
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
-    /* Keep the block when the new size fits and would not fit a block half as big. */
-    if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) && bi.kind != BLOCK_HUGE)
+    /* Keep the block when the new size fits and would not fit a block half as big
+     * (a huge block too, if the new size is still huge: it may come from the huge
+     * cache up to a segment bigger than asked for, and growing into that is free). */
+    if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) &&
+        (bi.kind != BLOCK_HUGE || size >= threshold))
         return p;
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
@@ -661,12 +683,12 @@ static void *realloc_block(void *p, size_t size, const void *caller)
             errno = ENOMEM;
             return NULL;
         }
-        void *q = huge_realloc(bi.seg, size);
+        void *q = huge_realloc(bi.seg, size, false);
+        trace_tick();
         if (q != NULL)
             return q;
-        /* The mapping could not grow or move; copying needs as much memory. */
-        errno = ENOMEM;
-        return NULL;
+        /* The mapping could not be resized (no address space, or it spans two
+         * kernel mappings after a join): copy, as for any other block. */
     }
     bool fresh;
     void *q = alloc_any(size, LX_ALIGN, &fresh);

@@ -88,9 +88,11 @@
 #define LX_PURGE_DELAY_MS_DEFAULT 200             /* free runs older than this go back */
 #define LX_PURGE_SLACK_PAGES 512                  /* dirty pages an arena may always keep */
 #define LX_HUGE_CACHE_DEFAULT ((size_t)32 << 20)  /* freed huge blocks kept for reuse */
-#define LX_HUGE_CACHE_SLOTS 8
+#define LX_HUGE_CACHE_SLOTS 16
 
 #define LX_ARENA_MAX 64
+
+#define LX_TRACE_INTERVAL_MS_DEFAULT 10           /* LXMALLOC_TRACE: ms between records */
 
 /* Debug mode: every block carries a header before it and a canary after it;
  * freed blocks wait in a quarantine of at most this many blocks and bytes. */

@@ -32,6 +32,7 @@
 #include "sizeclass.h"
 #include "slab.h"
 #include "stats.h"
+#include "trace.h"
 
 #define LX_R4(x) x, x, x, x
 #define LX_R16(x) LX_R4(LX_R4(x))
@@ -262,6 +263,7 @@ void heap_page_empty(struct heap *h, struct page *pg)
     if (q->head == pg && pg->next == NULL)
         return; /* keep a class's last slab: a malloc/free loop must not thrash */
     heap_release_slab(h, pg);
+    trace_tick();
 }
 
 /* Collect every queued slab of `h` and its delayed frees; release the empty
@@ -350,6 +352,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     queue_push_front(h, pg);
     struct block *b = slab_pop(pg);
     stats_small_alloc(h, cls);
+    trace_tick(); /* a new slab: the footprint grew */
     return b;
 }
 

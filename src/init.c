@@ -39,6 +39,7 @@
 #include "slab.h"
 #include "stack.h"
 #include "stats.h"
+#include "trace.h"
 #include "xheap.h"
 
 enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
@@ -79,6 +80,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    trace_fork_child();
     huge_cache_fork_child();
     segment_brk_fork_child();
     debug_fork_child();
@@ -113,6 +115,7 @@ void lx_process_init(void)
     atomic_store_explicit(&lx_init_state, INIT_DONE, memory_order_release);
     lx_unlock(&lx_heaps_lock);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    trace_init();
     /* Debug mode reports often, and the profiler walks the stack of every block
      * it records: have the unwinder find its tables now, outside every lock (a
      * malloc from in there finds lxmalloc ready). */
@@ -144,4 +147,5 @@ __attribute__((destructor)) static void lx_process_exit(void)
     alloc_debug_exit();
     prof_at_exit();
     stats_at_exit();
+    trace_at_exit();
 }

@@ -7,14 +7,21 @@
  * block starts at huge_offset (a page, or the requested alignment), so the
  * header never sits right before user data on the same page.
  *
- * Freed huge blocks go to a small cache (LX_HUGE_CACHE_SLOTS mappings, at most
- * lx_opt.huge_cache bytes) and are reused by the next huge request: the best fit,
- * else the largest, resized with mremap (which keeps its resident pages), so a
- * loop that allocates and frees multi-MiB blocks neither maps nor faults its
- * pages again each time.
- * Cached mappings older than the purge delay are unmapped on the next huge
- * operation or malloc_trim. A cached header has huge_cached set, so a second
- * free of its block is still recognised as a double free.
+ * Freed huge blocks go to a cache (LX_HUGE_CACHE_SLOTS mappings) and are reused
+ * by the next huge request: the best fit, else the largest, grown with mremap
+ * (which keeps its resident pages). What a fitting mapping has beyond the request
+ * (rounded up to a segment) is cut off as a mapping of its own and cached again,
+ * without a system call, so a loop that allocates and frees blocks of varying
+ * multi-MiB sizes neither maps nor faults its pages again each time, and no block
+ * holds resident pages far beyond its size. The cache holds up to lx_opt.huge_cache bytes, or, if that is more,
+ * what the program's recent peak of live huge bytes leaves beside the blocks live
+ * now: a program that keeps several big blocks at once can reuse them all, and
+ * cached plus live never exceeds what it really used at its peak. The peak decays
+ * to the present (live plus cached) whenever cached mappings expire.
+ * Cached mappings older than the purge delay are unmapped on the next large or
+ * huge operation, the next slab refill (huge_cache_tick), or malloc_trim. A cached
+ * header has huge_cached set, so a second free of its block is still recognised
+ * as a double free.
  *
  * Owned blocks: a first-class heap's large runs and huge blocks (and the page
  * allocator's huge blocks) are also on their owner's large_owner lists, so that
@@ -34,6 +41,7 @@ void *large_alloc(struct arena *a, size_t size, size_t alignment)
 {
     size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
     size_t npages = (size + extra + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    (void)huge_cache_expire(false);
     struct page *pg = arena_alloc_run(a, npages, RUN_LARGE);
     if (pg == NULL)
         return NULL;
@@ -150,15 +158,30 @@ void large_free(struct page *pg)
     pg->used = 0;
     pg->start = NULL;
     arena_free_run(pg);
+    (void)huge_cache_expire(false);
 }
 
 static struct {
     lx_lock_t lock;
     struct segment *slot[LX_HUGE_CACHE_SLOTS];
     uint64_t freed_ns[LX_HUGE_CACHE_SLOTS];
-    size_t bytes;    /* mapped bytes of the cached blocks */
+    _Atomic size_t bytes; /* mapped bytes of the cached blocks; read without the lock */
     size_t unmapped; /* bytes of cached blocks unmapped, ever */
 } huge_cache;
+
+/* Mapped bytes of live huge blocks, and their recent peak (the cache's bound). */
+static _Atomic size_t huge_live_mapped;
+static _Atomic size_t huge_peak_mapped;
+
+static void huge_live_add(size_t bytes)
+{
+    size_t live = atomic_fetch_add_explicit(&huge_live_mapped, bytes, memory_order_relaxed) + bytes;
+    size_t peak = atomic_load_explicit(&huge_peak_mapped, memory_order_relaxed);
+    while (live > peak && !atomic_compare_exchange_weak_explicit(&huge_peak_mapped, &peak, live,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed)) {
+    }
+}
 
 void huge_cache_fork_prepare(void)
 {
@@ -186,7 +209,7 @@ void huge_cache_counts(size_t *cached, size_t *unmapped)
  * difference is mapped and faulted anew). */
 static struct segment *huge_cache_take(size_t map_size)
 {
-    if (huge_cache.bytes == 0)
+    if (atomic_load_explicit(&huge_cache.bytes, memory_order_relaxed) == 0)
         return NULL;
     lx_lock(&huge_cache.lock);
     int best = -1;
@@ -216,7 +239,7 @@ static struct segment *huge_cache_take(size_t map_size)
 
 size_t huge_cache_expire(bool all)
 {
-    if (huge_cache.bytes == 0)
+    if (atomic_load_explicit(&huge_cache.bytes, memory_order_relaxed) == 0)
         return 0;
     struct segment *drop[LX_HUGE_CACHE_SLOTS];
     int n = 0;
@@ -235,10 +258,89 @@ size_t huge_cache_expire(bool all)
     for (int i = 0; i < n; i++)
         bytes += drop[i]->huge_map_size;
     huge_cache.unmapped += bytes;
+    if (n > 0)
+        atomic_store_explicit(&huge_peak_mapped,
+                              huge_cache.bytes + atomic_load_explicit(&huge_live_mapped,
+                                                                      memory_order_relaxed),
+                              memory_order_relaxed);
     lx_unlock(&huge_cache.lock);
     for (int i = 0; i < n; i++)
         segment_destroy_huge(drop[i]);
     return bytes;
+}
+
+/* What the cache may hold now: lx_opt.huge_cache bytes (0 turns it off), or what
+ * the recent peak of live huge bytes leaves beside those live now, if more. */
+static size_t huge_cache_limit(void)
+{
+    size_t limit = atomic_load_explicit(&lx_opt.huge_cache, memory_order_relaxed);
+    size_t live = atomic_load_explicit(&huge_live_mapped, memory_order_relaxed);
+    size_t peak = atomic_load_explicit(&huge_peak_mapped, memory_order_relaxed);
+    if (limit != 0 && peak > live && peak - live > limit)
+        limit = peak - live;
+    return limit;
+}
+
+/* Keep a freed mapping for reuse, joined with cached neighbours, making room by
+ * dropping the oldest entry once. Returns NULL, or the mapping (joined, perhaps)
+ * that does not fit, which the caller unmaps. */
+static struct segment *huge_cache_put(struct segment *seg, size_t limit)
+{
+    size_t size = seg->huge_map_size;
+    if (size > limit)
+        return seg;
+    struct segment *evict = NULL;
+    uint64_t now = os_now_ns();
+    lx_lock(&huge_cache.lock);
+    /* Join cached neighbours first, so the cache keeps whole ranges (pieces cut
+     * off by huge_alloc come back together). */
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+        struct segment *c = huge_cache.slot[i];
+        if (c == NULL)
+            continue;
+        if ((uintptr_t)c + c->huge_map_size == (uintptr_t)seg) {
+            huge_cache.slot[i] = NULL;
+            huge_cache.bytes -= c->huge_map_size;
+            segment_join_huge(c, seg);
+            seg = c;
+            i = -1;
+        } else if ((uintptr_t)seg + size == (uintptr_t)c) {
+            huge_cache.slot[i] = NULL;
+            huge_cache.bytes -= c->huge_map_size;
+            segment_join_huge(seg, c);
+            i = -1;
+        }
+        size = seg->huge_map_size;
+    }
+    int free_slot = -1, oldest = -1;
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+        if (huge_cache.slot[i] == NULL) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (oldest < 0 || huge_cache.freed_ns[i] < huge_cache.freed_ns[oldest]) {
+            oldest = i;
+        }
+    }
+    if ((free_slot < 0 || huge_cache.bytes + size > limit) && oldest >= 0) {
+        evict = huge_cache.slot[oldest];
+        huge_cache.slot[oldest] = NULL;
+        huge_cache.bytes -= evict->huge_map_size;
+        huge_cache.unmapped += evict->huge_map_size;
+        if (free_slot < 0)
+            free_slot = oldest;
+    }
+    bool cached = false;
+    if (free_slot >= 0 && huge_cache.bytes + size <= limit) {
+        seg->huge_cached = 1;
+        huge_cache.slot[free_slot] = seg;
+        huge_cache.freed_ns[free_slot] = now;
+        huge_cache.bytes += size;
+        cached = true;
+    }
+    lx_unlock(&huge_cache.lock);
+    if (evict != NULL)
+        segment_destroy_huge(evict);
+    return cached ? NULL : seg;
 }
 
 void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
@@ -251,7 +353,15 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
     struct segment *seg = NULL;
     if (alignment <= LX_SEGMENT_SIZE)
         seg = huge_cache_take(map_size);
-    if (seg != NULL && (seg->huge_map_size < map_size || seg->huge_map_size / 2 > map_size)) {
+    /* Too big by whole segments: cut the rest off, mapped and resident, for the
+     * cache. Too small: grow it (mremap keeps the pages it has). */
+    size_t keep = (map_size + LX_SEGMENT_MASK) & ~(size_t)LX_SEGMENT_MASK;
+    if (seg != NULL && seg->huge_map_size > keep) {
+        struct segment *rest = huge_cache_put(segment_split_huge(seg, keep), huge_cache_limit());
+        if (rest != NULL)
+            segment_destroy_huge(rest);
+    }
+    if (seg != NULL && seg->huge_map_size < map_size) {
         struct segment *resized = segment_resize_huge(seg, map_size);
         if (resized == NULL) {
             segment_destroy_huge(seg);
@@ -276,6 +386,7 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
     seg->huge_offset = offset;
     seg->owner = NULL;
     seg->next = seg->prev = NULL;
+    huge_live_add(seg->huge_map_size);
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 1);
     return (uint8_t *)seg + offset;
 }
@@ -289,49 +400,64 @@ void huge_free(struct segment *seg)
         lx_unlock(&o->lock);
     }
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 0);
-    size_t limit = atomic_load_explicit(&lx_opt.huge_cache, memory_order_relaxed);
-    size_t size = seg->huge_map_size;
-    if (size <= limit) {
-        struct segment *evict = NULL;
-        uint64_t now = os_now_ns();
-        lx_lock(&huge_cache.lock);
-        int free_slot = -1, oldest = -1;
-        for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
-            if (huge_cache.slot[i] == NULL) {
-                if (free_slot < 0)
-                    free_slot = i;
-            } else if (oldest < 0 || huge_cache.freed_ns[i] < huge_cache.freed_ns[oldest]) {
-                oldest = i;
-            }
-        }
-        /* Make room by dropping the oldest entry, once; a block that still does not
-         * fit is unmapped. */
-        if ((free_slot < 0 || huge_cache.bytes + size > limit) && oldest >= 0) {
-            evict = huge_cache.slot[oldest];
-            huge_cache.slot[oldest] = NULL;
-            huge_cache.bytes -= evict->huge_map_size;
-            huge_cache.unmapped += evict->huge_map_size;
-            if (free_slot < 0)
-                free_slot = oldest;
-        }
-        bool cached = false;
-        if (free_slot >= 0 && huge_cache.bytes + size <= limit) {
-            seg->huge_cached = 1;
-            huge_cache.slot[free_slot] = seg;
-            huge_cache.freed_ns[free_slot] = now;
-            huge_cache.bytes += size;
-            cached = true;
-        }
-        lx_unlock(&huge_cache.lock);
-        if (evict != NULL)
-            segment_destroy_huge(evict);
-        if (cached)
-            return;
-    }
-    segment_destroy_huge(seg);
+    atomic_fetch_sub_explicit(&huge_live_mapped, seg->huge_map_size, memory_order_relaxed);
+    struct segment *rest = huge_cache_put(seg, huge_cache_limit());
+    if (rest != NULL)
+        segment_destroy_huge(rest);
 }
 
-void *huge_realloc(struct segment *seg, size_t size)
+/* Is a mapping of at least map_size bytes cached now? */
+static bool huge_cache_fits(size_t map_size)
+{
+    if (atomic_load_explicit(&huge_cache.bytes, memory_order_relaxed) < map_size)
+        return false;
+    bool fits = false;
+    lx_lock(&huge_cache.lock);
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS && !fits; i++)
+        fits = huge_cache.slot[i] != NULL && huge_cache.slot[i]->huge_map_size >= map_size;
+    lx_unlock(&huge_cache.lock);
+    return fits;
+}
+
+/* Take the cached mapping that starts at `addr`, if there is one. */
+static struct segment *huge_cache_take_at(uintptr_t addr)
+{
+    if (atomic_load_explicit(&huge_cache.bytes, memory_order_relaxed) == 0)
+        return NULL;
+    struct segment *seg = NULL;
+    lx_lock(&huge_cache.lock);
+    for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+        if ((uintptr_t)huge_cache.slot[i] == addr && addr != 0) {
+            seg = huge_cache.slot[i];
+            huge_cache.slot[i] = NULL;
+            huge_cache.bytes -= seg->huge_map_size;
+            seg->huge_cached = 0;
+            break;
+        }
+    }
+    lx_unlock(&huge_cache.lock);
+    return seg;
+}
+
+/* Account a live block's mapping going from old_map to its present size. */
+static void huge_resized(struct segment *seg, size_t old_map, size_t old_usable)
+{
+    size_t map = seg->huge_map_size;
+    if (map >= old_map)
+        huge_live_add(map - old_map);
+    else
+        atomic_fetch_sub_explicit(&huge_live_mapped, old_map - map, memory_order_relaxed);
+    stats_huge_resize((int64_t)huge_usable(seg) - (int64_t)old_usable,
+                      (int64_t)map - (int64_t)old_map);
+}
+
+/*
+ * Growing first joins a cached mapping that starts where this one ends (no system
+ * call); what the block then has beyond the request, rounded up to a segment, goes
+ * back to the cache, as does the part a shrink gives up. Only a block still too
+ * small is resized with mremap, in place or moved.
+ */
+void *huge_realloc(struct segment *seg, size_t size, bool exact)
 {
     size_t offset = seg->huge_offset;
     if (size > SIZE_MAX / 2 - offset - LX_SEGMENT_SIZE)
@@ -339,6 +465,27 @@ void *huge_realloc(struct segment *seg, size_t size)
     size_t old_map = seg->huge_map_size;
     size_t old_usable = huge_usable(seg);
     size_t map_size = (offset + size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
+    size_t keep = (map_size + LX_SEGMENT_MASK) & ~(size_t)LX_SEGMENT_MASK;
+    if (map_size > old_map) {
+        struct segment *next = huge_cache_take_at((uintptr_t)seg + old_map);
+        if (next != NULL)
+            segment_join_huge(seg, next);
+    }
+    if (seg->huge_map_size > keep) {
+        struct segment *rest = huge_cache_put(segment_split_huge(seg, keep), huge_cache_limit());
+        if (rest != NULL)
+            segment_destroy_huge(rest);
+    }
+    if (seg->huge_map_size >= map_size && !(exact && seg->huge_map_size > map_size)) {
+        huge_resized(seg, old_map, old_usable);
+        return (uint8_t *)seg + offset;
+    }
+    /* A cached mapping that fits is resident already: copying into it costs less
+     * than faulting in the pages mremap would add. */
+    if (!exact && huge_cache_fits(map_size)) {
+        huge_resized(seg, old_map, old_usable);
+        return NULL;
+    }
     /* An owned block may move: its list links move with it, so hold the list
      * still and point the neighbours at the new place. */
     struct large_owner *o = seg->owner;
@@ -356,9 +503,6 @@ void *huge_realloc(struct segment *seg, size_t size)
         }
         lx_unlock(&o->lock);
     }
-    if (moved == NULL)
-        return NULL;
-    stats_huge_resize((int64_t)huge_usable(moved) - (int64_t)old_usable,
-                      (int64_t)map_size - (int64_t)old_map);
-    return (uint8_t *)moved + offset;
+    huge_resized(moved != NULL ? moved : seg, old_map, old_usable);
+    return moved != NULL ? (uint8_t *)moved + offset : NULL;
 }

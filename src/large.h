@@ -55,8 +55,11 @@ void huge_cache_fork_child(void);
 
 /* Bytes now cached, and bytes of cached blocks unmapped so far. */
 void huge_cache_counts(size_t *cached, size_t *unmapped);
-/* Resize in place or move with mremap; NULL leaves the block as it was. */
-void *huge_realloc(struct segment *seg, size_t size) LX_WUR;
+/* Resize: join a cached neighbour, give an excess back to the cache, or mremap
+ * in place or moved. The mapping may end up to a segment longer than asked for,
+ * unless `exact`. NULL leaves the block where it was, at least as big as before:
+ * the caller copies (also when a cached mapping that fits makes that cheaper). */
+void *huge_realloc(struct segment *seg, size_t size, bool exact) LX_WUR;
 
 LX_INLINE size_t huge_usable(const struct segment *seg)
 {

@@ -30,6 +30,7 @@ struct lx_options lx_opt = {
     .debug = LX_HEAP_DEBUG_DEFAULT,
     .zero_on_free = 0,
     .stats_file = {0},
+    .trace_interval_ms = LX_TRACE_INTERVAL_MS_DEFAULT,
     .report_file = {0},
     .leaks = 0,
     .leaks_file = {0},
@@ -231,6 +232,16 @@ void options_init(void)
                     copy_path(lx_opt.stats_file, sizeof(lx_opt.stats_file), v);
                 if ((v = match(entry, "LXMALLOC_REPORT_FILE")) != NULL && !os_is_secure())
                     copy_path(lx_opt.report_file, sizeof(lx_opt.report_file), v);
+                if ((v = match(entry, "LXMALLOC_TRACE")) != NULL && !os_is_secure())
+                    copy_path(lx_opt.trace_file, sizeof(lx_opt.trace_file), v);
+                if ((v = match(entry, "LXMALLOC_TRACE_INTERVAL")) != NULL) {
+                    unsigned long long ms;
+                    if (!parse_size(v, &ms) || ms > 3600000)
+                        lx_message("ignoring LXMALLOC_TRACE_INTERVAL=%s: not a number of "
+                                   "milliseconds up to 3600000", v);
+                    else
+                        lx_opt.trace_interval_ms = (unsigned)ms;
+                }
                 /* Debug mode and zero-on-free change what a block looks like, so
                  * they are fixed before the first block and mallopt cannot touch them. */
                 if ((v = match(entry, "LXMALLOC_DEBUG")) != NULL)

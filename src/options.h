@@ -27,6 +27,8 @@ struct lx_options {
     int zero_on_free;               /* LXMALLOC_ZERO_ON_FREE=1; fixed at start-up */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
     char report_file[512];          /* LXMALLOC_REPORT_FILE, "" if unset (stderr) */
+    char trace_file[512];           /* LXMALLOC_TRACE, "" if unset; fixed at start-up */
+    unsigned trace_interval_ms;     /* LXMALLOC_TRACE_INTERVAL: least ms between records */
     int leaks;                      /* LXMALLOC_LEAKS=1: leak report at exit; fixed at start-up */
     char leaks_file[512];           /* LXMALLOC_LEAKS_FILE, "" if unset */
     char profile_file[512];         /* LXMALLOC_PROFILE, "" if unset (no heap profile) */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -412,6 +413,65 @@ uint64_t os_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t os_now_coarse_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+        return os_now_ns();
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long os_read_file(const char *path, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return -1;
+    int saved = errno;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errno = saved;
+        return -1;
+    }
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    close(fd);
+    errno = saved;
+    return (long)len;
+}
+
+bool os_getcwd(char *buf, size_t cap)
+{
+    int saved = errno;
+    bool ok = getcwd(buf, cap) != NULL;
+    errno = saved;
+    return ok;
+}
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+static _Atomic bool os_vma_names_off; /* the kernel refused once: do not ask again */
+
+void os_name_mapping(void *addr, size_t size, const char *name)
+{
+    if (atomic_load_explicit(&os_vma_names_off, memory_order_relaxed))
+        return;
+    int saved = errno;
+    if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, (unsigned long)size,
+              (unsigned long)name) != 0)
+        atomic_store_explicit(&os_vma_names_off, true, memory_order_relaxed);
+    errno = saved;
 }
 
 void os_futex_wait(_Atomic int *addr, int expected)

@@ -81,6 +81,20 @@ unsigned os_cpu_count(void);
 size_t os_page_size(void);
 void os_random(void *buf, size_t len);
 uint64_t os_now_ns(void);
+/* CLOCK_MONOTONIC_COARSE: the same clock as os_now_ns, a few ms behind and much
+ * cheaper to read; for rate limits only. */
+uint64_t os_now_coarse_ns(void);
+
+/* Read a small file (a /proc entry) into buf, NUL-terminated; the number of bytes
+ * read, or -1. Opens and closes it each time. */
+long os_read_file(const char *path, char *buf, size_t cap);
+/* The current directory into buf (NUL-terminated); false if it does not fit. */
+bool os_getcwd(char *buf, size_t cap);
+
+/* Name an anonymous mapping: /proc/PID/maps then shows it as [anon:NAME]. Needs
+ * Linux 5.17 built with CONFIG_ANON_VMA_NAME; after the first refusal it is not
+ * tried again in this process, so it costs one failed call where unsupported. */
+void os_name_mapping(void *addr, size_t size, const char *name);
 
 /* Futex on a 32-bit word: wait while *addr == expected; wake up to n waiters. */
 void os_futex_wait(_Atomic int *addr, int expected);

@@ -16,9 +16,14 @@
  */
 #include "segment.h"
 
+#include <stddef.h>
+#include <string.h>
+
 #include "lock.h"
 #include "options.h"
 #include "os.h"
+#include "report.h"
+#include "track.h"
 
 _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
 uintptr_t lx_secret;
@@ -144,6 +149,9 @@ struct segment *segment_create(struct arena *arena)
     seg->arena = arena;
     seg->from_brk = from_brk;
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NORMAL, SEGMAP_NORMAL);
+    /* For `lxmalloc maps`; the brk heap keeps the kernel's own name. */
+    if (!from_brk)
+        os_name_mapping(seg, LX_SEGMENT_SIZE, "lxmalloc-segment");
     return seg;
 }
 
@@ -172,6 +180,7 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
     seg->kind = SEGMENT_HUGE;
     seg->huge_map_size = map_size;
     segmap_set_range((uintptr_t)seg, map_size, SEGMAP_HUGE, SEGMAP_HUGE_TAIL);
+    os_name_mapping(seg, map_size, "lxmalloc-huge"); /* mremap keeps the name */
     return seg;
 }
 
@@ -181,6 +190,30 @@ void segment_destroy_huge(struct segment *seg)
     segmap_set_range((uintptr_t)seg, size, SEGMAP_NONE, SEGMAP_NONE);
     seg->cookie = 0;
     (void)os_unmap(seg, size);
+}
+
+struct segment *segment_split_huge(struct segment *seg, size_t keep)
+{
+    lx_assert((keep & LX_SEGMENT_MASK) == 0 && keep < seg->huge_map_size);
+    struct segment *tail = (struct segment *)((uintptr_t)seg + keep);
+    /* The tail's first page held user data (memcheck may see it as freed, or as
+     * part of no block at all): clear what a huge header uses. */
+    track_undefined(tail, offsetof(struct segment, head));
+    memset(tail, 0, offsetof(struct segment, head));
+    tail->cookie = (uintptr_t)tail ^ lx_secret;
+    tail->kind = SEGMENT_HUGE;
+    tail->huge_map_size = seg->huge_map_size - keep;
+    seg->huge_map_size = keep;
+    segmap_set_range((uintptr_t)tail, tail->huge_map_size, SEGMAP_HUGE, SEGMAP_HUGE_TAIL);
+    return tail;
+}
+
+void segment_join_huge(struct segment *seg, struct segment *next)
+{
+    lx_assert((uintptr_t)seg + seg->huge_map_size == (uintptr_t)next);
+    segmap_set_range((uintptr_t)next, next->huge_map_size, SEGMAP_HUGE_TAIL, SEGMAP_HUGE_TAIL);
+    next->cookie = 0;
+    seg->huge_map_size += next->huge_map_size;
 }
 
 /*
@@ -201,7 +234,9 @@ struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
         uintptr_t keep_end = (base + new_size + LX_SEGMENT_MASK) & ~(uintptr_t)LX_SEGMENT_MASK;
         if (keep_end < base + old_size)
             segmap_set_range(keep_end, base + old_size - keep_end, SEGMAP_NONE, SEGMAP_NONE);
-        if (!os_remap_inplace(seg, old_size, new_size)) {
+        /* munmap, not mremap: a mapping joined from two (segment_join_huge) may
+         * span two kernel mappings, which mremap refuses and munmap does not. */
+        if (!os_unmap((uint8_t *)seg + new_size, old_size - new_size)) {
             segmap_set_range(base, old_size, SEGMAP_HUGE, SEGMAP_HUGE_TAIL);
             return NULL;
         }

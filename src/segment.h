@@ -82,6 +82,14 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment) LX_WUR;
 void segment_destroy_huge(struct segment *seg);
 /* Resize a huge mapping, moving it if needed; NULL leaves it as it was. */
 struct segment *segment_resize_huge(struct segment *seg, size_t new_map_size) LX_WUR;
+/* Cut a huge mapping in two without a system call: `seg` keeps its first `keep`
+ * bytes (a multiple of LX_SEGMENT_SIZE, less than its size) and the rest becomes
+ * a huge mapping of its own, whose new header is returned. */
+struct segment *segment_split_huge(struct segment *seg, size_t keep) LX_WUR;
+/* Join the huge mapping `next`, which starts where `seg` ends, onto `seg`. The
+ * result may be two kernel mappings: mremap may refuse it (a resize then fails
+ * and the caller copies), munmap does not. */
+void segment_join_huge(struct segment *seg, struct segment *next);
 
 /* The huge header whose mapping contains `p`, or NULL (p in a SEGMAP_HUGE(_TAIL) chunk). */
 struct segment *segment_huge_containing(const void *p);

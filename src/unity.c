@@ -14,6 +14,7 @@
 #include "pages.c"
 #include "slab.c"
 #include "stats.c"
+#include "trace.c"
 #include "heap.c"
 #include "large.c"
 #include "cache.c"

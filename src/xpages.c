@@ -59,7 +59,7 @@ static void *pages_alloc(size_t npages)
         return NULL;
     struct segment *seg = segment_of(p);
     if (huge_usable(seg) != size) { /* a larger cached mapping: cut it to the length */
-        void *q = huge_realloc(seg, size);
+        void *q = huge_realloc(seg, size, true);
         if (q == NULL) {
             huge_free(seg);
             return NULL;

@@ -272,6 +272,19 @@ for script in tests/preload/*.sh; do
     run_test "$name" "$LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
 done
 
+# 5a. The lxmalloc command: maps, run --trace, plot (tests/cmd/*.sh), on the
+#     programs of tests/cmd/*.c.
+ABS_CMD=$(cd "$BUILD" && pwd)/lxmalloc
+for script in tests/cmd/*.sh; do
+    [ -f "$script" ] || continue
+    name=cmd/$(base "$script")
+    selected "$name" || continue
+    tmp=$TMPROOT/cmd-$(base "$script")
+    mkdir -p "$tmp"
+    run_test "$name" "$LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" \
+        LXT_CMD="$ABS_CMD" sh "$script"
+done
+
 # 5b. memcheck must find the planted errors of tests/valgrind/planted.c, and only them.
 for script in tests/valgrind/*.sh; do
     [ -f "$script" ] || continue

@@ -143,6 +143,15 @@ $(LXT_DIR)/valgrind/planted_lx: tests/valgrind/planted.c $(LXT_HDRS) $(API_LIB)
 $(LXT_DIR)/valgrind/planted_static: tests/valgrind/planted.c $(LXT_HDRS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LXT_CFLAGS) -o $@ $< $(STATIC) $(LXT_LIBS)
+# tests/cmd/*.sh drive the lxmalloc command; tests/cmd/*.c are the programs they
+# look at (plain builds, preloaded by the scripts).
+LXT_CMD_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(wildcard tests/cmd/*.c))
+test-bins: $(LXT_CMD_BINS) $(CMD)
+
+$(LXT_CMD_BINS): $(LXT_DIR)/%: tests/%.c tests/tests.mk
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -o $@ $< $(LXT_LIBS)
+
 $(LXT_EXAMPLE_BINS): $(LXT_DIR)/examples/%: examples/%.c $(API_LIB) include/lxmalloc.h tests/tests.mk
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude $(LXT_SAN) -o $@ $< \

@@ -3,13 +3,17 @@
  * lxmalloc — run a program with liblxmalloc.so preloaded, optionally reporting
  * the allocator's statistics when it ends.
  *
- *   lxmalloc run [--stats] [--leaks] [--profile FILE] [--lib PATH] [--verbose] -- PROG ARGS...
+ *   lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE] [--lib PATH]
+ *                [--verbose] -- PROG ARGS...
+ *   lxmalloc maps [PID]            (tools/maps.c)
+ *   lxmalloc plot TRACE -o OUT.svg (tools/plot.c)
  *   lxmalloc --help | --version
  *
  * This is an ordinary program: it uses stdio and the system malloc. It never
  * goes through a shell: the program is started with fork + execvp.
  */
 #include "lxmalloc.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,8 +61,10 @@ static void msg(const char *fmt, ...)
 static void print_main_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--leaks] [--profile FILE] [--lib PATH] [--verbose]\n"
-            "                    -- PROG [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE]\n"
+            "                    [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
+            "       lxmalloc maps [PID]\n"
+            "       lxmalloc plot TRACE -o OUT.svg\n"
             "       lxmalloc --help\n"
             "       lxmalloc --version\n"
             "\n"
@@ -68,6 +74,8 @@ static void print_main_usage(FILE *out)
             "\n"
             "Commands:\n"
             "  run            run a program with lxmalloc (see 'lxmalloc run --help')\n"
+            "  maps           show a process's memory layout (see 'lxmalloc maps --help')\n"
+            "  plot           draw a trace of 'run --trace' as SVG ('lxmalloc plot --help')\n"
             "\n"
             "Options:\n"
             "  -h, --help     show this help and exit\n"
@@ -80,8 +88,8 @@ static void print_main_usage(FILE *out)
 static void print_run_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--leaks] [--profile FILE] [--lib PATH] [--verbose]\n"
-            "                    -- PROG [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE]\n"
+            "                    [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
             "\n"
             "Run PROG with liblxmalloc.so added at the front of LD_PRELOAD.\n"
             "\n"
@@ -89,6 +97,8 @@ static void print_run_usage(FILE *out)
             "  -s, --stats       when PROG ends, print a summary of its allocations\n"
             "                    (and a total for any other processes it started) to\n"
             "                    standard error\n"
+            "  -t, --trace FILE  write a time series of PROG's memory to FILE (emptied\n"
+            "                    first; sets LXMALLOC_TRACE): see 'lxmalloc plot'\n"
             "      --leaks       when PROG ends, list the blocks it never freed, grouped by\n"
             "                    the stack that allocated them, on standard error\n"
             "                    (LXMALLOC_LEAKS=1)\n"
@@ -692,6 +702,12 @@ static int cmd_run(int argc, char **argv)
             lib = argv[++i];
         } else if (strncmp(a, "--lib=", 6) == 0) {
             lib = a + 6;
+        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--trace") == 0 ||
+                   strncmp(a, "--trace=", 8) == 0) {
+            bool inline_value = strncmp(a, "--trace=", 8) == 0;
+            const char *file = inline_value ? a + 8 : i + 1 < argc ? argv[++i] : NULL;
+            if (!trace_prepare(file))
+                return EXIT_USAGE;
         } else {
             msg("run: unknown option '%s' (see 'lxmalloc run --help')", a);
             return EXIT_USAGE;
@@ -703,8 +719,8 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (i >= argc) {
-        msg("run: no program given (usage: lxmalloc run [--stats] [--leaks] [--profile FILE] "
-            "[--lib PATH] -- PROG [ARGS...])");
+        msg("run: no program given (usage: lxmalloc run [--stats] [--trace FILE] [--leaks] "
+            "[--profile FILE] [--lib PATH] -- PROG [ARGS...])");
         return EXIT_USAGE;
     }
     return run_program(argv + i, stats, lib, verbose);
@@ -727,6 +743,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "maps") == 0)
+        return cmd_maps(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
     msg("unknown command '%s' (see 'lxmalloc --help')", cmd);
     return EXIT_USAGE;
 }

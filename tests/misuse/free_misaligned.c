@@ -1,0 +1,13 @@
+/* free() of a pointer 8 bytes into a block: not a multiple of 16, so it shares
+ * the block's own live bit; the alignment test must catch it before that bit does. */
+// expect default: free() of @P@, 8 bytes inside the 48-byte block at
+// expect debug: free() of @P@, 8 bytes inside the 48-byte block at
+#include "misuse.h"
+
+int main(void)
+{
+    char *p = malloc(48);
+    misuse_announce(p + 8);
+    free(hide(p + 8));
+    return 0;
+}
