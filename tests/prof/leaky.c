@@ -3,7 +3,8 @@
  * A program with planted leaks, for tests/prof/leaks.sh and valgrind.sh. Each
  * leak_* function leaks known blocks (their addresses are dropped, so memcheck
  * calls them "definitely lost"); keep_* functions allocate blocks that are all
- * freed (by this thread, by another thread, through realloc) and must not show
+ * freed (by this thread with free and free_sized, by another thread, through
+ * realloc) and must not show
  * up as the allocating function of any leak. Built with -rdynamic, so dladdr
  * names the functions. Writes nothing with stdio: glibc keeps a stream's buffer
  * until the end, and it would be a leak of main's.
@@ -95,6 +96,10 @@ NOINLINE void keep_freed_remotely(void)
     pthread_join(t, NULL);
 }
 
+/* C23's sized free, which lxmalloc defines and glibc 2.36 does not: weak, so the
+ * program also runs (with free) where nothing defines it. */
+void free_sized(void *p, size_t size) __attribute__((weak));
+
 NOINLINE void keep_freed_locally(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -106,7 +111,10 @@ NOINLINE void keep_freed_locally(void)
             _exit(3);
         void *b = aligned_alloc(4096, 8192);
         free(p);
-        free(q);
+        if (free_sized != NULL)
+            free_sized(q, 3 * ((size_t)i + 1));
+        else
+            free(q);
         free(a);
         free(b);
     }
