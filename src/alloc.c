@@ -19,6 +19,11 @@
  * Debug mode (lx_opt.debug, fixed at start-up) wraps every block in debug.c's
  * layout here: the raw block comes from the ordinary paths, the program gets
  * the user pointer inside it, and free goes through the quarantine.
+ *
+ * The leak report and heap profile (LX_HOOK_PROF, prof.c) see the blocks the
+ * program sees (user pointers in debug mode): every path that hands out a block
+ * reports it with prof_hook_alloc, and every free calls prof_free before the
+ * block goes back.
  */
 #include "alloc.h"
 
@@ -35,6 +40,7 @@
 #include "lxmalloc.h"
 #include "options.h"
 #include "pages.h"
+#include "prof.h"
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
@@ -289,6 +295,13 @@ static void hooks_alloc(void *p, size_t size, bool fresh)
     perturb_alloc(p, size);
 }
 
+/* The profiler's view of a new block of `size` requested bytes. */
+static void prof_hook_alloc(void *p, size_t size)
+{
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_PROF))
+        prof_alloc(p, size);
+}
+
 /* ---- debug mode -------------------------------------------------------------- */
 
 static bool debug_on(void)
@@ -457,6 +470,7 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
     }
     if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
         hooks_alloc(p, size, fresh);
+    prof_hook_alloc(p, size);
     return p;
 }
 
@@ -501,10 +515,13 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK))
+    unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
+    if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
         track_alloc(p, fresh);
     if (!fresh)
         memset(p, 0, total);
+    if (LX_UNLIKELY(hooks & LX_HOOK_PROF))
+        prof_alloc(p, total);
     return p;
 }
 
@@ -558,6 +575,8 @@ LX_COLD static void free_slow(void *p, const void *caller)
     if (p == NULL)
         return;
     check_set_caller(caller);
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_PROF))
+        prof_free(p);
     if (LX_UNLIKELY(lx_opt.debug)) {
         debug_free(p, "free", caller);
         return;
@@ -632,15 +651,9 @@ static void *debug_realloc(void *p, size_t size, const void *site)
     return q;
 }
 
-LX_EXPORT void *lx_realloc(void *p, size_t size)
+/* realloc of a live block p (not NULL). */
+static void *realloc_block(void *p, size_t size, const void *caller)
 {
-    const void *caller = __builtin_return_address(0);
-    if (p == NULL) {
-        if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
-            return malloc_slow(size, caller);
-        return lx_malloc(size);
-    }
-    check_set_caller(caller);
     if (size == 0) { /* glibc frees and returns NULL */
         if (LX_UNLIKELY(lx_opt.debug))
             debug_free(p, "realloc", caller);
@@ -690,6 +703,35 @@ LX_EXPORT void *lx_realloc(void *p, size_t size)
     return q;
 }
 
+/* realloc under the profiler: p's record leaves the table before p can be
+ * freed (and its address reused by another thread), and comes back if the
+ * realloc fails; the result is a new block of the realloc's caller. */
+static void *realloc_profiled(void *p, size_t size, const void *caller)
+{
+    struct prof_record rec;
+    bool had = prof_take(p, &rec);
+    void *q = realloc_block(p, size, caller);
+    if (q != NULL)
+        prof_alloc(q, size);
+    else if (had && size != 0)
+        prof_restore(p, &rec);
+    return q;
+}
+
+LX_EXPORT void *lx_realloc(void *p, size_t size)
+{
+    const void *caller = __builtin_return_address(0);
+    if (p == NULL) {
+        if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
+            return malloc_slow(size, caller);
+        return lx_malloc(size);
+    }
+    check_set_caller(caller);
+    if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_PROF))
+        return realloc_profiled(p, size, caller);
+    return realloc_block(p, size, caller);
+}
+
 LX_EXPORT void *lx_reallocarray(void *p, size_t count, size_t size)
 {
     size_t total;
@@ -718,6 +760,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size, const void *c
         p = debug_alloc(size, alignment, false, caller);
         if (p == NULL)
             errno = ENOMEM;
+        prof_hook_alloc(p, size);
         return p;
     }
     p = alloc_any(size, alignment, &fresh);
@@ -727,6 +770,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size, const void *c
     }
     if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
         hooks_alloc(p, size, fresh);
+    prof_hook_alloc(p, size);
     return p;
 }
 

@@ -5,18 +5,15 @@
  * into pages and heap, which provide their own per-structure checks.
  *
  * Reports never allocate: lines are formatted into a stack buffer (report.c) and
- * written with write(2); the stack is walked with libgcc's _Unwind_Backtrace
- * (which reads the loaded objects' unwind tables in place) and named with dladdr
- * (a walk of the loader's own tables). glibc's backtrace() was the other option;
- * it dlopens libgcc_s on first use, which allocates. A report inside a report
- * (the unwinder crashed into us) prints one line and aborts.
+ * written with write(2); the stack is walked and named by stack.c (libgcc's
+ * unwinder and dladdr, neither of which allocates once set up). A report inside
+ * a report (the unwinder crashed into us) prints one line and aborts.
  */
 #include "check.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <unwind.h>
 
 #include "heap.h"
 #include "lxmalloc.h"
@@ -24,6 +21,7 @@
 #include "os.h"
 #include "pages.h"
 #include "report.h"
+#include "stack.h"
 
 #define LX_REPORT_FRAMES 24
 #define LX_REPORT_MAX 100
@@ -31,29 +29,6 @@
 LX_TLS const void *lx_tls_caller;
 static LX_TLS int lx_tls_reporting;
 static _Atomic unsigned lx_report_count;
-
-struct frames {
-    uintptr_t ip[LX_REPORT_FRAMES];
-    unsigned count;
-};
-
-static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *ctx, void *arg)
-{
-    struct frames *f = arg;
-    uintptr_t ip = _Unwind_GetIP(ctx);
-    if (ip == 0 || f->count >= LX_REPORT_FRAMES)
-        return _URC_END_OF_STACK;
-    f->ip[f->count++] = ip;
-    return _URC_NO_REASON;
-}
-
-void check_preload(void)
-{
-    struct frames f = {{0}, 0};
-    _Unwind_Backtrace(frame_cb, &f);
-    Dl_info info;
-    (void)dladdr((const void *)&lx_tls_reporting, &info);
-}
 
 /* One report line: "lxmalloc: " + text + "\n", in one write. */
 static void report_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,41 +44,33 @@ static void report_line(int fd, const char *fmt, ...)
  * the symbol is looked up one byte before it. */
 static void report_site(int fd, const char *label, uintptr_t ip)
 {
-    Dl_info info;
     if (ip == 0)
         return;
-    if (dladdr((const void *)(ip - 1), &info) == 0 || info.dli_fname == NULL) {
+    struct stack_symbol sym;
+    stack_symbolize(ip, &sym);
+    if (sym.module == NULL) {
         report_line(fd, "%s%p", label, (void *)ip);
         return;
     }
-    if (info.dli_sname != NULL && info.dli_saddr != NULL)
-        report_line(fd, "%s%p %s+0x%zx (%s)", label, (void *)ip, info.dli_sname,
-                    (size_t)(ip - (uintptr_t)info.dli_saddr), info.dli_fname);
+    if (sym.function != NULL)
+        report_line(fd, "%s%p %s+0x%zx (%s)", label, (void *)ip, sym.function,
+                    sym.function_offset, sym.module);
     else
-        report_line(fd, "%s%p (%s+0x%zx)", label, (void *)ip, info.dli_fname,
-                    (size_t)(ip - (uintptr_t)info.dli_fbase));
+        report_line(fd, "%s%p (%s+0x%zx)", label, (void *)ip, sym.module, sym.module_offset);
 }
 
 static void report_stack(int fd)
 {
-    struct frames f = {{0}, 0};
-    _Unwind_Backtrace(frame_cb, &f);
     /* Start at the frame that called malloc/free/...; frames inside lxmalloc
-     * tell the reader nothing. If it is not found (a fast-path detection), print
-     * everything. */
-    unsigned first = 0;
-    uintptr_t caller = (uintptr_t)lx_tls_caller;
-    for (unsigned i = 0; i < f.count; i++) {
-        if (f.ip[i] == caller) {
-            first = i;
-            break;
-        }
-    }
+     * tell the reader nothing. If it is not found (a fast-path detection),
+     * stack_capture keeps everything. */
+    uintptr_t ip[LX_REPORT_FRAMES];
+    unsigned count = stack_capture(ip, LX_REPORT_FRAMES, (uintptr_t)lx_tls_caller);
     report_line(fd, "  detected at:");
-    for (unsigned i = first; i < f.count; i++) {
+    for (unsigned i = 0; i < count; i++) {
         char label[32];
-        lx_format(label, sizeof(label), "    #%u ", i - first);
-        report_site(fd, label, f.ip[i]);
+        lx_format(label, sizeof(label), "    #%u ", i);
+        report_site(fd, label, ip[i]);
     }
 }
 

@@ -47,8 +47,4 @@ LX_COLD void check_foreign_pointer(const char *func, const void *p);
 /* Any other bad pointer, with a description of what lies there. */
 LX_COLD void check_bad_pointer(const char *func, const void *p, const char *problem);
 
-/* Debug mode: load the unwinder's state now, outside any lock, so a report
- * never loads anything. */
-void check_preload(void);
-
 #endif /* LX_CHECK_H */

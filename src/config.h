@@ -105,6 +105,7 @@
 #define LX_QUARANTINE_BYTES ((size_t)32 << 20)   /* bytes of user data */
 #define LX_QUARANTINE_BLOCK_MAX ((size_t)1 << 20) /* larger blocks skip the quarantine */
 #define LX_CHECK_ACTION_DEFAULT 3
+#define LX_PROFILE_RATE_DEFAULT ((size_t)512 << 10) /* mean bytes between profile samples */
 
 static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
 static_assert(LX_DIRECT_MAX <= LX_SMALL_MAX, "direct table covers small sizes only");

@@ -9,9 +9,15 @@
  * inside pthread_atfork would already find lxmalloc ready.
  *
  * fork: prepare takes the object caches' locks, the first-class heaps' list
- * locks, lx_heaps_lock, every arena lock, the huge cache's lock, then the debug
- * quarantine's (the documented lock order); the parent releases them in reverse;
- * the child resets them, since the forking thread is the only thread left.
+ * locks, lx_heaps_lock, every arena lock, the huge cache's lock, the debug
+ * quarantine's, then the profiler's table locks (the documented lock order);
+ * the parent releases them in reverse; the child resets them, since the forking
+ * thread is the only thread left.
+ *
+ * Exit: a destructor of the library, which runs after the program's static
+ * destructors and atexit handlers (the loader finalises a preloaded or linked
+ * library after the program that depends on it): the quarantine check, the leak
+ * report and heap profile, then the statistics.
  */
 #include "init.h"
 
@@ -26,10 +32,12 @@
 #include "options.h"
 #include "os.h"
 #include "pages.h"
+#include "prof.h"
 #include "report.h"
 #include "segment.h"
 #include "sizeclass.h"
 #include "slab.h"
+#include "stack.h"
 #include "stats.h"
 #include "trace.h"
 #include "xheap.h"
@@ -56,10 +64,12 @@ static void fork_prepare(void)
     arenas_lock_all();
     huge_cache_fork_prepare();
     debug_fork_prepare();
+    prof_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    prof_fork_parent();
     debug_fork_parent();
     huge_cache_fork_parent();
     arenas_unlock_all();
@@ -74,6 +84,7 @@ static void fork_child(void)
     huge_cache_fork_child();
     segment_brk_fork_child();
     debug_fork_child();
+    prof_fork_child();
     arenas_reset_locks();
     heaps_fork_child();
     xheaps_fork_child();
@@ -97,6 +108,7 @@ void lx_process_init(void)
     os_random(&lx_list_key, sizeof(lx_list_key));
     os_random(&lx_debug_key, sizeof(lx_debug_key));
     options_init();
+    prof_init();
     sizeclass_init();
     arenas_init();
     lx_thread_key_ok = pthread_key_create(&lx_thread_key, thread_exit) == 0;
@@ -104,10 +116,12 @@ void lx_process_init(void)
     lx_unlock(&lx_heaps_lock);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     trace_init();
-    /* Debug mode reports often: have the unwinder find its tables now, outside
-     * every lock (a malloc from in there finds lxmalloc ready). */
+    /* Debug mode reports often, and the profiler walks the stack of every block
+     * it records: have the unwinder find its tables now, outside every lock (a
+     * malloc from in there finds lxmalloc ready). */
     if (lx_opt.debug)
-        check_preload();
+        stack_preload();
+    prof_start();
 }
 
 struct heap *lx_thread_init(void)
@@ -131,6 +145,7 @@ __attribute__((destructor)) static void lx_process_exit(void)
     if (atomic_load_explicit(&lx_init_state, memory_order_acquire) != INIT_DONE)
         return;
     alloc_debug_exit();
+    prof_at_exit();
     stats_at_exit();
     trace_at_exit();
 }

@@ -5,8 +5,9 @@
  * Used only on slow paths (arenas, the heap registry); never on the fast path.
  * Lock order, outermost first: global lock (registry, orphans, init) -> arena locks
  * in index order -> the brk lock (segment.c, taken under an arena lock) and the
- * huge cache's lock (large.c, taken alone). fork's prepare handler takes them in
- * that order.
+ * huge cache's lock (large.c, taken alone). The debug quarantine's lock and the
+ * profiler's table locks (prof.c) are leaves, taken last. fork's prepare handler
+ * takes them in that order.
  */
 #ifndef LX_LOCK_H
 #define LX_LOCK_H

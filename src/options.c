@@ -7,6 +7,7 @@
  */
 #include "options.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -31,6 +32,11 @@ struct lx_options lx_opt = {
     .stats_file = {0},
     .trace_interval_ms = LX_TRACE_INTERVAL_MS_DEFAULT,
     .report_file = {0},
+    .leaks = 0,
+    .leaks_file = {0},
+    .profile_file = {0},
+    .profile_rate = LX_PROFILE_RATE_DEFAULT,
+    .profile_signal = 0,
 };
 
 _Atomic unsigned char lx_hooks_active;
@@ -71,6 +77,8 @@ static void hooks_update(void)
         hooks |= LX_HOOK_PERTURB;
     if (track_running())
         hooks |= LX_HOOK_TRACK; /* under valgrind: describe every block to memcheck */
+    if (lx_opt.leaks || lx_opt.profile_file[0] != '\0')
+        hooks |= LX_HOOK_PROF; /* record blocks for the leak report or the heap profile */
     atomic_store(&lx_hooks_active, hooks);
 }
 
@@ -129,6 +137,32 @@ static const char *match(const char *entry, const char *name)
             return NULL;
     }
     return *entry == '=' ? entry + 1 : NULL;
+}
+
+/* "USR2", "SIGUSR2" or a number -> the signal; 0 if none of those. */
+static int parse_signal(const char *v)
+{
+    static const struct {
+        const char *name;
+        int number;
+    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+                 {"URG", SIGURG},   {"PROF", SIGPROF}, {"WINCH", SIGWINCH}};
+    if (v[0] == 'S' && v[1] == 'I' && v[2] == 'G')
+        v += 3;
+    unsigned long long n;
+    if (parse_size(v, &n))
+        return n >= 1 && n <= 64 && n != SIGKILL && n != SIGSTOP ? (int)n : 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *a = names[i].name, *b = v;
+        while (*a != '\0' && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == '\0' && *b == '\0')
+            return names[i].number;
+    }
+    return 0;
 }
 
 static void option_warn(const char *name, const char *value)
@@ -214,6 +248,26 @@ void options_init(void)
                     lx_opt.debug = v[0] != '\0' && v[0] != '0';
                 if ((v = match(entry, "LXMALLOC_ZERO_ON_FREE")) != NULL)
                     lx_opt.zero_on_free = v[0] != '\0' && v[0] != '0';
+                /* The profiler records blocks from the first one on: fixed too. */
+                if ((v = match(entry, "LXMALLOC_LEAKS")) != NULL)
+                    lx_opt.leaks = v[0] != '\0' && v[0] != '0';
+                if ((v = match(entry, "LXMALLOC_LEAKS_FILE")) != NULL && !os_is_secure())
+                    copy_path(lx_opt.leaks_file, sizeof(lx_opt.leaks_file), v);
+                if ((v = match(entry, "LXMALLOC_PROFILE")) != NULL && !os_is_secure())
+                    copy_path(lx_opt.profile_file, sizeof(lx_opt.profile_file), v);
+                if ((v = match(entry, "LXMALLOC_PROFILE_RATE")) != NULL) {
+                    unsigned long long n;
+                    if (!parse_size(v, &n) || n > ((unsigned long long)1 << 40))
+                        option_warn("LXMALLOC_PROFILE_RATE", v);
+                    else
+                        lx_opt.profile_rate = n < 1 ? 1 : (size_t)n;
+                }
+                if ((v = match(entry, "LXMALLOC_PROFILE_SIGNAL")) != NULL) {
+                    lx_opt.profile_signal = parse_signal(v);
+                    if (lx_opt.profile_signal == 0)
+                        lx_message("ignoring LXMALLOC_PROFILE_SIGNAL=%s: not a signal name "
+                                   "or number", v);
+                }
             }
         }
     }

@@ -29,15 +29,22 @@ struct lx_options {
     char report_file[512];          /* LXMALLOC_REPORT_FILE, "" if unset (stderr) */
     char trace_file[512];           /* LXMALLOC_TRACE, "" if unset; fixed at start-up */
     unsigned trace_interval_ms;     /* LXMALLOC_TRACE_INTERVAL: least ms between records */
+    int leaks;                      /* LXMALLOC_LEAKS=1: leak report at exit; fixed at start-up */
+    char leaks_file[512];           /* LXMALLOC_LEAKS_FILE, "" if unset */
+    char profile_file[512];         /* LXMALLOC_PROFILE, "" if unset (no heap profile) */
+    size_t profile_rate;            /* LXMALLOC_PROFILE_RATE: mean bytes between samples */
+    int profile_signal;             /* LXMALLOC_PROFILE_SIGNAL: dump on this signal; 0 none */
 };
 
 extern struct lx_options lx_opt;
 
 /* Nonzero while something needs the slow paths on every call: perturb, debug
- * mode or zero-on-free (LX_HOOK_PERTURB), or running under valgrind (blocks are
- * described to memcheck, src/track.h). The fast paths test this one byte. */
+ * mode or zero-on-free (LX_HOOK_PERTURB), running under valgrind (blocks are
+ * described to memcheck, src/track.h), or the leak report and heap profile
+ * (LX_HOOK_PROF, src/prof.h). The fast paths test this one byte. */
 #define LX_HOOK_PERTURB 1
 #define LX_HOOK_TRACK 2
+#define LX_HOOK_PROF 4
 extern _Atomic unsigned char lx_hooks_active;
 
 void options_init(void);

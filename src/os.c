@@ -13,7 +13,9 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -283,6 +285,54 @@ int os_open_append(const char *path)
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     errno = saved;
     return fd;
+}
+
+int os_open_write(const char *path)
+{
+    int saved = errno;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    errno = saved;
+    return fd;
+}
+
+int os_open_read(const char *path)
+{
+    int saved = errno;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    errno = saved;
+    return fd;
+}
+
+long os_read(int fd, void *buf, size_t len)
+{
+    int saved = errno;
+    ssize_t n;
+    do
+        n = read(fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    errno = saved;
+    return (long)n;
+}
+
+bool os_rename(const char *from, const char *to)
+{
+    int saved = errno;
+    bool ok = rename(from, to) == 0;
+    errno = saved;
+    return ok;
+}
+
+bool os_signal_handler(int sig, void (*handler)(int))
+{
+    int saved = errno;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    bool ok = sigaction(sig, &sa, NULL) == 0;
+    errno = saved;
+    return ok;
 }
 
 void os_close(int fd)

@@ -59,7 +59,18 @@ void os_dontdump(void *addr, size_t size);
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 void os_write_all(int fd, const char *buf, size_t len);
 int os_open_append(const char *path);
+/* Create or truncate a file for writing (mode 0600); -1 on failure. */
+int os_open_write(const char *path);
+/* Open for reading; -1 on failure. */
+int os_open_read(const char *path);
+/* read(2), retried on EINTR: bytes read, 0 at the end, -1 on error. */
+long os_read(int fd, void *buf, size_t len);
+/* rename(2): true if done. */
+bool os_rename(const char *from, const char *to);
 void os_close(int fd);
+/* Run `handler` (which must be async-signal-safe) on signal `sig`, with
+ * SA_RESTART; false if the signal cannot be caught. */
+bool os_signal_handler(int sig, void (*handler)(int));
 
 LX_NORETURN void os_abort(void);
 /* True in set-user-ID / set-group-ID (AT_SECURE) processes. */

@@ -15,61 +15,42 @@
 #include "lxmalloc.h"
 #include "stats.h"
 
-LX_EXPORT void *malloc(size_t size) { return lx_malloc(size); }
-LX_EXPORT void free(void *p) { lx_free(p); }
-LX_EXPORT void *calloc(size_t count, size_t size) { return lx_calloc(count, size); }
-LX_EXPORT void *realloc(void *p, size_t size) { return lx_realloc(p, size); }
-LX_EXPORT void *reallocarray(void *p, size_t count, size_t size)
-{
-    return lx_reallocarray(p, count, size);
-}
-LX_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
-{
-    return lx_posix_memalign(out, alignment, size);
-}
-LX_EXPORT void *aligned_alloc(size_t alignment, size_t size)
-{
-    return lx_aligned_alloc(alignment, size);
-}
-LX_EXPORT void *memalign(size_t alignment, size_t size) { return lx_memalign(alignment, size); }
-LX_EXPORT void *valloc(size_t size) { return lx_valloc(size); }
-LX_EXPORT void *pvalloc(size_t size) { return lx_pvalloc(size); }
-LX_EXPORT size_t malloc_usable_size(void *p) { return lx_malloc_usable_size(p); }
+/* The allocation and free functions are aliases of the lx_ ones, not calls:
+ * they are then the very same code, so a block's allocating caller (the return
+ * address the slow paths record for reports and the leak profiler) is the
+ * program's even where the compiler would not inline one into the other (-O1,
+ * clang). An alias needs its target in the same translation unit: this file is
+ * built only inside unity.c. */
+#define LX_ALIAS(name) __attribute__((alias(#name), visibility("default")))
+
+void *malloc(size_t size) LX_ALIAS(lx_malloc);
+void free(void *p) LX_ALIAS(lx_free);
+void *calloc(size_t count, size_t size) LX_ALIAS(lx_calloc);
+void *realloc(void *p, size_t size) LX_ALIAS(lx_realloc);
+void *reallocarray(void *p, size_t count, size_t size) LX_ALIAS(lx_reallocarray);
+int posix_memalign(void **out, size_t alignment, size_t size) LX_ALIAS(lx_posix_memalign);
+void *aligned_alloc(size_t alignment, size_t size) LX_ALIAS(lx_aligned_alloc);
+void *memalign(size_t alignment, size_t size) LX_ALIAS(lx_memalign);
+void *valloc(size_t size) LX_ALIAS(lx_valloc);
+void *pvalloc(size_t size) LX_ALIAS(lx_pvalloc);
+size_t malloc_usable_size(void *p) LX_ALIAS(lx_malloc_usable_size);
 
 /* C23; declared here because glibc 2.36's <stdlib.h> does not have them yet. */
-void free_sized(void *p, size_t size);
-void free_aligned_sized(void *p, size_t alignment, size_t size);
-LX_EXPORT void free_sized(void *p, size_t size) { lx_free_sized(p, size); }
-LX_EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size)
-{
-    lx_free_aligned_sized(p, alignment, size);
-}
+void free_sized(void *p, size_t size) LX_ALIAS(lx_free_sized);
+void free_aligned_sized(void *p, size_t alignment, size_t size) LX_ALIAS(lx_free_aligned_sized);
 
 /* Old and internal names that some programs and libraries call directly. */
-void cfree(void *p);
-void *__libc_malloc(size_t size);
-void __libc_free(void *p);
-void *__libc_calloc(size_t count, size_t size);
-void *__libc_realloc(void *p, size_t size);
-void *__libc_memalign(size_t alignment, size_t size);
-void *__libc_valloc(size_t size);
-void *__libc_pvalloc(size_t size);
-int __posix_memalign(void **out, size_t alignment, size_t size);
-LX_EXPORT void cfree(void *p) { lx_free(p); }
-LX_EXPORT void *__libc_malloc(size_t size) { return lx_malloc(size); }
-LX_EXPORT void __libc_free(void *p) { lx_free(p); }
-LX_EXPORT void *__libc_calloc(size_t count, size_t size) { return lx_calloc(count, size); }
-LX_EXPORT void *__libc_realloc(void *p, size_t size) { return lx_realloc(p, size); }
-LX_EXPORT void *__libc_memalign(size_t alignment, size_t size)
-{
-    return lx_memalign(alignment, size);
-}
-LX_EXPORT void *__libc_valloc(size_t size) { return lx_valloc(size); }
-LX_EXPORT void *__libc_pvalloc(size_t size) { return lx_pvalloc(size); }
-LX_EXPORT int __posix_memalign(void **out, size_t alignment, size_t size)
-{
-    return lx_posix_memalign(out, alignment, size);
-}
+void cfree(void *p) LX_ALIAS(lx_free);
+void *__libc_malloc(size_t size) LX_ATTR_MALLOC LX_ATTR_ALLOC_SIZE(1) LX_ALIAS(lx_malloc);
+void __libc_free(void *p) LX_ALIAS(lx_free);
+void *__libc_calloc(size_t count, size_t size) LX_ATTR_MALLOC LX_ATTR_ALLOC_SIZE2(1, 2)
+    LX_ALIAS(lx_calloc);
+void *__libc_realloc(void *p, size_t size) LX_ATTR_ALLOC_SIZE(2) LX_ALIAS(lx_realloc);
+void *__libc_memalign(size_t alignment, size_t size) LX_ATTR_MALLOC LX_ATTR_ALLOC_SIZE(2)
+    LX_ALIAS(lx_memalign);
+void *__libc_valloc(size_t size) LX_ATTR_MALLOC LX_ATTR_ALLOC_SIZE(1) LX_ALIAS(lx_valloc);
+void *__libc_pvalloc(size_t size) LX_ATTR_MALLOC LX_ALIAS(lx_pvalloc);
+int __posix_memalign(void **out, size_t alignment, size_t size) LX_ALIAS(lx_posix_memalign);
 
 LX_EXPORT int mallopt(int param, int value) { return lx_mallopt(param, value); }
 LX_EXPORT int malloc_trim(size_t pad) { return lx_malloc_trim(pad); }

@@ -299,6 +299,24 @@ for script in tests/valgrind/*.sh; do
     run_test "$name" "$VG_LIMIT" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
 done
 
+# 5c. The leak report and heap profile (LXMALLOC_LEAKS, LXMALLOC_PROFILE): planted
+#     leaks, against memcheck, estimated totals, real programs, fork.
+for script in tests/prof/*.sh; do
+    [ -f "$script" ] || continue
+    name=prof/$(base "$script")
+    selected "$name" || continue
+    if [ "$SYSTEM" = 1 ]; then
+        skip_test "$name" "needs the library (LXT_SYSTEM=1)"
+        continue
+    fi
+    [ -f "$SO" ] || { missing "$name" "$BUILD/liblxmalloc.so"; continue; }
+    lim=$LIMIT
+    [ "$(base "$script")" = valgrind ] && lim=$VG_LIMIT
+    tmp=$TMPROOT/prof-$(base "$script")
+    mkdir -p "$tmp"
+    run_test "$name" "$lim" env LXT_SO="$SO" LXT_BIN="$ABS_T" LXT_TMP="$tmp" sh "$script"
+done
+
 # 6. The lx_ API flavours of the API and thread tests under valgrind (the
 #    RLIMIT_AS test is left out: valgrind needs more address space than it allows;
 #    so is the heap-error test, whose cases run in re-executed children).

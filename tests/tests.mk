@@ -18,6 +18,9 @@
 #                                        library built with LX_FAULT_INJECT=1
 #   examples/*.c                         the example programs, as their comments build them
 #                                        (liblxmalloc_api.a), run directly
+#   tests/prof/*.c, *.cc                 programs for the leak report and heap profile
+#                                        scripts (tests/prof/*.sh): standard names,
+#                                        -rdynamic so that dladdr names their functions
 
 LXT_DIR      := $(BUILD)/tests
 # The tests call malloc to see what it does: the compiler must not assume it knows
@@ -153,6 +156,19 @@ $(LXT_EXAMPLE_BINS): $(LXT_DIR)/examples/%: examples/%.c $(API_LIB) include/lxma
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude $(LXT_SAN) -o $@ $< \
 	  $(API_LIB) $(LXT_LIBS)
+
+# tests/prof/*.sh: the leak report and heap profile, on programs run preloaded.
+LXT_PROF_BINS := $(patsubst tests/%.c,$(LXT_DIR)/%,$(wildcard tests/prof/*.c))
+LXT_PROF_CXX  := $(LXT_DIR)/prof/leaky_cxx
+test-bins: $(LXT_PROF_BINS) $(if $(LXT_HAVE_CXX),$(LXT_PROF_CXX))
+
+$(LXT_PROF_BINS): $(LXT_DIR)/prof/%: tests/prof/%.c tests/tests.mk
+	@mkdir -p $(@D)
+	$(CC) $(LXT_CFLAGS) -rdynamic -o $@ $< $(LXT_LIBS)
+
+$(LXT_PROF_CXX): tests/prof/leaky_cxx.cc tests/tests.mk
+	@mkdir -p $(@D)
+	$(CXX) $(LXT_CXXFLAGS) -rdynamic -o $@ $< $(LXT_LIBS)
 
 $(LXT_CXX_BIN): tests/preload/cxx.cc include/lxmalloc.h tests/tests.mk
 	@mkdir -p $(@D)

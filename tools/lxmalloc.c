@@ -3,7 +3,8 @@
  * lxmalloc — run a program with liblxmalloc.so preloaded, optionally reporting
  * the allocator's statistics when it ends.
  *
- *   lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG ARGS...
+ *   lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE] [--lib PATH]
+ *                [--verbose] -- PROG ARGS...
  *   lxmalloc maps [PID]            (tools/maps.c)
  *   lxmalloc plot TRACE -o OUT.svg (tools/plot.c)
  *   lxmalloc --help | --version
@@ -60,7 +61,8 @@ static void msg(const char *fmt, ...)
 static void print_main_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE]\n"
+            "                    [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
             "       lxmalloc maps [PID]\n"
             "       lxmalloc plot TRACE -o OUT.svg\n"
             "       lxmalloc --help\n"
@@ -86,8 +88,8 @@ static void print_main_usage(FILE *out)
 static void print_run_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: lxmalloc run [--stats] [--trace FILE] [--lib PATH] [--verbose] -- PROG\n"
-            "                    [ARGS...]\n"
+            "Usage: lxmalloc run [--stats] [--trace FILE] [--leaks] [--profile FILE]\n"
+            "                    [--lib PATH] [--verbose] -- PROG [ARGS...]\n"
             "\n"
             "Run PROG with liblxmalloc.so added at the front of LD_PRELOAD.\n"
             "\n"
@@ -97,6 +99,13 @@ static void print_run_usage(FILE *out)
             "                    standard error\n"
             "  -t, --trace FILE  write a time series of PROG's memory to FILE (emptied\n"
             "                    first; sets LXMALLOC_TRACE): see 'lxmalloc plot'\n"
+            "      --leaks       when PROG ends, list the blocks it never freed, grouped by\n"
+            "                    the stack that allocated them, on standard error\n"
+            "                    (LXMALLOC_LEAKS=1)\n"
+            "      --profile FILE  sample PROG's allocations (about one per 512 KiB) and\n"
+            "                    write FILE.heap (pprof's heap format), FILE.folded and\n"
+            "                    FILE.alloc.folded (flame graph stacks) when it ends\n"
+            "                    (LXMALLOC_PROFILE=FILE)\n"
             "  -l, --lib PATH    preload this library instead of searching for it\n"
             "  -v, --verbose     say which library is preloaded\n"
             "  -h, --help        show this help and exit\n"
@@ -657,6 +666,29 @@ static int cmd_run(int argc, char **argv)
             break; /* the program's name */
         if (strcmp(a, "-s") == 0 || strcmp(a, "--stats") == 0) {
             stats = true;
+        } else if (strcmp(a, "--leaks") == 0) {
+            if (setenv("LXMALLOC_LEAKS", "1", 1) != 0) {
+                msg("cannot set LXMALLOC_LEAKS: %s", strerror(errno));
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--profile") == 0 || strncmp(a, "--profile=", 10) == 0) {
+            const char *profile;
+            if (a[9] == '=') {
+                profile = a + 10;
+            } else if (i + 1 >= argc) {
+                msg("--profile needs a file name");
+                return EXIT_USAGE;
+            } else {
+                profile = argv[++i];
+            }
+            if (profile[0] == '\0') {
+                msg("--profile needs a file name");
+                return EXIT_USAGE;
+            }
+            if (setenv("LXMALLOC_PROFILE", profile, 1) != 0) {
+                msg("cannot set LXMALLOC_PROFILE: %s", strerror(errno));
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -687,8 +719,8 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (i >= argc) {
-        msg("run: no program given (usage: lxmalloc run [--stats] [--lib PATH] -- PROG "
-            "[ARGS...])");
+        msg("run: no program given (usage: lxmalloc run [--stats] [--trace FILE] [--leaks] "
+            "[--profile FILE] [--lib PATH] -- PROG [ARGS...])");
         return EXIT_USAGE;
     }
     return run_program(argv + i, stats, lib, verbose);
