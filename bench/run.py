@@ -721,6 +721,7 @@ def render_markdown(meta, summary, wls, allocs, skipped):
 # SVG chart (hand-written SVG, no plotting library)
 
 PEER_COLORS = {"glibc": "#6b7280", "mimalloc": "#2563eb", "jemalloc": "#d97706", "tcmalloc": "#059669"}
+LX_COLOR = "#dc2626"
 
 
 def esc(s):
@@ -820,7 +821,64 @@ def replace_between(text, begin, end, body):
     return text[: i + len(begin)] + "\n" + body + text[j:]
 
 
-def update_docs(md, svg):
+def median_run(runs, key):
+    """The good run whose `key` is the median of the good runs' (None if none)."""
+    good = sorted((r for r in runs if not r["fail"] and r.get(key) is not None), key=lambda r: r[key])
+    return good[len(good) // 2] if good else None
+
+
+def render_rss_svg(meta, results, allocs, wl_name="server"):
+    """RSS (and live bytes) over the run of the server workload, one line per
+    allocator, from the run with the median peak RSS; None without samples."""
+    series = {}
+    for a in allocs:
+        r = median_run(results.get(wl_name, {}).get(a, []), "peak_rss")
+        if r and r.get("rss_series"):
+            series[a] = r["rss_series"]
+    if not series:
+        return None
+    width, height, left, right, top, bottom = 720, 380, 60, 130, 50, 40
+    pw, ph = width - left - right, height - top - bottom
+    ymax = max(max(v[0] for v in s) for s in series.values()) / 1024.0
+    step = next(st for st in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
+                if ymax / st <= 8)
+    ytop = step * math.ceil(ymax / step) or step
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+           'font-family="sans-serif" font-size="11">' % (width, height, width, height),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="10" y="18" font-size="14" font-weight="bold">server workload: resident memory '
+           'over the run (MiB)</text>',
+           '<text x="10" y="34" fill="#444">%s · %s · commit %s · dashed: live bytes under '
+           'lxmalloc</text>' % (esc(meta["machine"]["date"]), esc(meta["machine"]["cpu"]),
+                                esc(meta["machine"]["commit"]))]
+    for k in range(int(ytop / step) + 1):
+        v = k * step
+        y = top + ph - ph * v / ytop
+        out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (left, y, left + pw, y))
+        out.append('<text x="%d" y="%.1f" text-anchor="end">%g</text>' % (left - 6, y + 4, v))
+    out.append('<text x="%d" y="%d" text-anchor="middle" fill="#444">progress through the requests '
+               '(busy, quiet, busy with another size mix)</text>' % (left + pw / 2, height - 12))
+
+    def path(points):
+        n = len(points)
+        return " ".join("%s%.1f,%.1f" % ("M" if i == 0 else "L", left + pw * i / max(1, n - 1),
+                                         top + ph - ph * (v / 1024.0) / ytop)
+                        for i, v in enumerate(points))
+    for i, (a, s) in enumerate(series.items()):
+        color = LX_COLOR if a == LX else PEER_COLORS.get(a, "#888")
+        out.append('<path d="%s" fill="none" stroke="%s" stroke-width="%s"/>' %
+                   (path([v[0] for v in s]), color, "2.2" if a == LX else "1.4"))
+        if a == LX:
+            out.append('<path d="%s" fill="none" stroke="%s" stroke-width="1.2" stroke-dasharray="4,3"/>' %
+                       (path([v[1] for v in s]), color))
+        y = top + 14 + i * 16
+        out.append('<rect x="%d" y="%d" width="12" height="3" fill="%s"/>' % (left + pw + 14, y - 4, color))
+        out.append('<text x="%d" y="%d">%s</text>' % (left + pw + 32, y, esc(a)))
+    out.append('</svg>')
+    return "\n".join(out) + "\n"
+
+
+def update_docs(md, svg, rss_svg=None):
     docs = os.path.join(ROOT, "docs")
     os.makedirs(docs, exist_ok=True)
     with open(os.path.join(docs, "bench-latest.md"), "w") as f:
@@ -829,6 +887,9 @@ def update_docs(md, svg):
     if svg:
         with open(os.path.join(docs, "bench-latest.svg"), "w") as f:
             f.write(svg)
+    if rss_svg:
+        with open(os.path.join(docs, "bench-server-rss.svg"), "w") as f:
+            f.write(rss_svg)
     doc = os.path.join(docs, "BENCHMARKS.md")
     if os.path.exists(doc):
         with open(doc) as f:
@@ -966,6 +1027,10 @@ def main():
                         m = re.search(r"\b%s_bytes=(\d+)" % key, res.get("out", ""))
                         if m:
                             rec[key] = int(m.group(1))
+                    m = re.search(r"\brss_series=([\d:,]+)", res.get("out", ""))
+                    if m:
+                        rec["rss_series"] = [[int(v) for v in pair.split(":")]
+                                             for pair in m.group(1).split(",")]
                     res_wl.setdefault(a, []).append(rec)
                     if fail:
                         tail = res.get("err", "").strip().splitlines()[-3:]
@@ -989,6 +1054,7 @@ def main():
     summary = summarize(results, wls, allocs)
     md = render_markdown(meta, summary, wls, allocs, skipped)
     svg = render_svg(meta, summary, wls, allocs)
+    rss_svg = render_rss_svg(meta, results, allocs)
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
@@ -996,13 +1062,16 @@ def main():
     if svg:
         with open(os.path.join(args.out, "latest.svg"), "w") as f:
             f.write(svg)
+    if rss_svg:
+        with open(os.path.join(args.out, "server-rss.svg"), "w") as f:
+            f.write(rss_svg)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump({"meta": meta, "workloads": wls, "results": results, "skipped": skipped}, f, indent=1)
     print(md)
     log("bench: wrote %s/latest.md%s and latest.json in %.0f s" %
         (os.path.relpath(args.out, os.getcwd()), ", latest.svg" if svg else "", elapsed))
     if args.update_docs:
-        update_docs(md, svg)
+        update_docs(md, svg, rss_svg)
     return 0
 
 

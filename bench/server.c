@@ -334,5 +334,10 @@ int main(int argc, char **argv)
            "peak_live_bytes=%lld steady_live_bytes=%lld quiet_live_bytes=%lld\n",
            nthreads, requests, ns, (unsigned long long)sum, peak_rss, steady_rss, quiet_rss,
            rss_bytes(), peak_live, steady_lv, quiet_live);
+    /* The samples themselves, in KiB, for a chart of RSS over the run. */
+    printf("rss_series=");
+    for (int i = 0; i < ns; i++)
+        printf("%s%lld:%lld", i ? "," : "", samples[i].rss >> 10, samples[i].live >> 10);
+    printf("\n");
     return 0;
 }

@@ -3,8 +3,8 @@
  * override.c — the only file that defines the standard names: malloc, free and
  * the rest of the C, POSIX and glibc surface, plus glibc's internal __libc_*
  * entry points, so that nothing a program or library calls falls through to
- * glibc's heap. Each is a thin call into alloc.c, which the compiler inlines in
- * the single-object build. Left out of liblxmalloc_api.a.
+ * glibc's heap. Each is an alias of its lx_ function in alloc.c, or a thin call
+ * into it. Left out of liblxmalloc_api.a.
  */
 #include <errno.h>
 #include <malloc.h>
