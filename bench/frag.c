@@ -18,11 +18,26 @@
  * peak RSS well above peak live.
  *
  * Prints peak_live_bytes (requested bytes live at the worst moment, plus the
- * pool's own bookkeeping array) so that the runner can set peak RSS against it.
+ * pool's own bookkeeping array) so that the runner can set peak RSS against it,
+ * and rss_series: RSS and live bytes (KiB) sampled 16 times a phase, for a chart.
  */
 #include "bench_common.h"
 
 #define SHORT_RING 64
+#define SAMPLES_PER_PHASE 16
+
+/* Resident bytes of this process, from /proc/self/statm (0 if unreadable). */
+static long long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long size = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * 4096;
+}
 
 typedef struct {
     void *p;
@@ -46,15 +61,24 @@ int main(int argc, char **argv)
     size_t ring_at = 0;
     size_t live = 0, peak = 0;
     uint64_t sum = 0, allocs = 0;
+    /* RSS and live bytes, SAMPLES_PER_PHASE times a phase, for a chart. */
+    enum { SAMPLES = 15 * SAMPLES_PER_PHASE + 1 };
+    static long long sample_rss[SAMPLES], sample_live[SAMPLES];
+    int nsamples = 0;
 
     static const int shifts[] = {0, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1, 0};
     for (size_t ph = 0; ph < sizeof shifts / sizeof shifts[0]; ph++) {
         size_t lo = (size_t)16 << shifts[ph], hi = 4 * lo;
         /* Long-lived bytes to allocate this phase; every other block is long. */
         size_t budget = (size_t)((double)pool_cap * (double)turnover / 100.0);
-        size_t long_bytes = 0;
+        size_t long_bytes = 0, next_sample = 0;
         int is_long = 0;
         while (long_bytes < budget) {
+            if (long_bytes >= next_sample && nsamples < SAMPLES) {
+                sample_rss[nsamples] = rss_bytes();
+                sample_live[nsamples++] = (long long)(live + pool_n * sizeof *pool);
+                next_sample += budget / SAMPLES_PER_PHASE + 1;
+            }
             size_t sz = (size_t)rng_range(&rng, lo, hi);
             unsigned char *p = xmalloc(sz);
             p[0] = (unsigned char)allocs;
@@ -97,5 +121,9 @@ int main(int argc, char **argv)
     free(pool);
     printf("frag allocs=%llu checksum=%llu peak_live_bytes=%zu\n",
            (unsigned long long)allocs, (unsigned long long)sum, peak);
+    printf("rss_series=");
+    for (int i = 0; i < nsamples; i++)
+        printf("%s%lld:%lld", i ? "," : "", sample_rss[i] >> 10, sample_live[i] >> 10);
+    printf("\n");
     return 0;
 }

@@ -827,12 +827,19 @@ def median_run(runs, key):
     return good[len(good) // 2] if good else None
 
 
-def render_rss_svg(meta, results, allocs, wl_name="server"):
-    """RSS (and live bytes) over the run of the server workload, one line per
-    allocator, from the run with the median peak RSS; None without samples."""
+# Workloads that print rss_series, and what their x axis is.
+RSS_CHARTS = {
+    "server": "progress through the requests (busy, quiet, busy with another size mix)",
+    "frag": "progress through the 15 size phases (16-64 B up to 2-8 KiB and back)",
+}
+
+
+def render_rss_svg(meta, results, allocs, wl_name):
+    """RSS (and live bytes) over the run of a workload that samples them, one line
+    per allocator, from the run with the median peak RSS; None without samples."""
     series = {}
     for a in allocs:
-        r = median_run(results.get(wl_name, {}).get(a, []), "peak_rss")
+        r = median_run(results.get(wl_name, {}).get(a, []), "maxrss_kb")
         if r and r.get("rss_series"):
             series[a] = r["rss_series"]
     if not series:
@@ -846,8 +853,8 @@ def render_rss_svg(meta, results, allocs, wl_name="server"):
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
            'font-family="sans-serif" font-size="11">' % (width, height, width, height),
            '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="10" y="18" font-size="14" font-weight="bold">server workload: resident memory '
-           'over the run (MiB)</text>',
+           '<text x="10" y="18" font-size="14" font-weight="bold">%s: resident memory '
+           'over the run (MiB)</text>' % esc(wl_name),
            '<text x="10" y="34" fill="#444">%s · %s · commit %s · dashed: live bytes under '
            'lxmalloc</text>' % (esc(meta["machine"]["date"]), esc(meta["machine"]["cpu"]),
                                 esc(meta["machine"]["commit"]))]
@@ -856,8 +863,8 @@ def render_rss_svg(meta, results, allocs, wl_name="server"):
         y = top + ph - ph * v / ytop
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (left, y, left + pw, y))
         out.append('<text x="%d" y="%.1f" text-anchor="end">%g</text>' % (left - 6, y + 4, v))
-    out.append('<text x="%d" y="%d" text-anchor="middle" fill="#444">progress through the requests '
-               '(busy, quiet, busy with another size mix)</text>' % (left + pw / 2, height - 12))
+    out.append('<text x="%d" y="%d" text-anchor="middle" fill="#444">%s</text>'
+               % (left + pw / 2, height - 12, esc(RSS_CHARTS.get(wl_name, "progress"))))
 
     def path(points):
         n = len(points)
@@ -878,7 +885,7 @@ def render_rss_svg(meta, results, allocs, wl_name="server"):
     return "\n".join(out) + "\n"
 
 
-def update_docs(md, svg, rss_svg=None):
+def update_docs(md, svg, rss_svgs=None):
     docs = os.path.join(ROOT, "docs")
     os.makedirs(docs, exist_ok=True)
     with open(os.path.join(docs, "bench-latest.md"), "w") as f:
@@ -887,9 +894,9 @@ def update_docs(md, svg, rss_svg=None):
     if svg:
         with open(os.path.join(docs, "bench-latest.svg"), "w") as f:
             f.write(svg)
-    if rss_svg:
-        with open(os.path.join(docs, "bench-server-rss.svg"), "w") as f:
-            f.write(rss_svg)
+    for w, svg_ in (rss_svgs or {}).items():
+        with open(os.path.join(docs, "bench-%s-rss.svg" % w), "w") as f:
+            f.write(svg_)
     doc = os.path.join(docs, "BENCHMARKS.md")
     if os.path.exists(doc):
         with open(doc) as f:
@@ -1054,7 +1061,8 @@ def main():
     summary = summarize(results, wls, allocs)
     md = render_markdown(meta, summary, wls, allocs, skipped)
     svg = render_svg(meta, summary, wls, allocs)
-    rss_svg = render_rss_svg(meta, results, allocs)
+    rss_svgs = {w: render_rss_svg(meta, results, allocs, w) for w in RSS_CHARTS}
+    rss_svgs = {w: svg_ for w, svg_ in rss_svgs.items() if svg_}
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
@@ -1062,16 +1070,16 @@ def main():
     if svg:
         with open(os.path.join(args.out, "latest.svg"), "w") as f:
             f.write(svg)
-    if rss_svg:
-        with open(os.path.join(args.out, "server-rss.svg"), "w") as f:
-            f.write(rss_svg)
+    for w, svg_ in rss_svgs.items():
+        with open(os.path.join(args.out, "%s-rss.svg" % w), "w") as f:
+            f.write(svg_)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump({"meta": meta, "workloads": wls, "results": results, "skipped": skipped}, f, indent=1)
     print(md)
     log("bench: wrote %s/latest.md%s and latest.json in %.0f s" %
         (os.path.relpath(args.out, os.getcwd()), ", latest.svg" if svg else "", elapsed))
     if args.update_docs:
-        update_docs(md, svg, rss_svg)
+        update_docs(md, svg, rss_svgs)
     return 0
 
 
