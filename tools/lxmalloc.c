@@ -394,25 +394,6 @@ static const char *fmt_count(char buf[32], unsigned long long v)
     return buf;
 }
 
-/* "512 B", "12.3 KiB", "4.0 MiB", ... */
-static const char *fmt_bytes(char buf[32], unsigned long long v)
-{
-    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (v < 1024) {
-        snprintf(buf, 32, "%llu B", v);
-        return buf;
-    }
-    double d = (double)v / 1024.0;
-    size_t u = 0;
-    /* Move up a unit before the value would print as "1024.0". */
-    while (d >= 1023.95 && u + 1 < sizeof units / sizeof units[0]) {
-        d /= 1024.0;
-        u++;
-    }
-    snprintf(buf, 32, "%.1f %s", d, units[u]);
-    return buf;
-}
-
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -474,10 +455,10 @@ static void print_summary(char *text, pid_t child, const char *argv0, int status
     if (have_main) {
         fprintf(stderr, "  allocations      %s\n", fmt_count(a, main_ps.allocs));
         fprintf(stderr, "  frees            %s\n", fmt_count(a, main_ps.frees));
-        fprintf(stderr, "  bytes allocated  %s\n", fmt_bytes(a, main_ps.alloc_bytes));
-        fprintf(stderr, "  peak live        %s\n", fmt_bytes(a, main_ps.peak_live_bytes));
-        fprintf(stderr, "  peak mapped      %s\n", fmt_bytes(a, main_ps.peak_mapped_bytes));
-        fprintf(stderr, "  peak RSS         %s\n", fmt_bytes(a, rss));
+        fprintf(stderr, "  bytes allocated  %s\n", tool_bytes(a, main_ps.alloc_bytes));
+        fprintf(stderr, "  peak live        %s\n", tool_bytes(a, main_ps.peak_live_bytes));
+        fprintf(stderr, "  peak mapped      %s\n", tool_bytes(a, main_ps.peak_mapped_bytes));
+        fprintf(stderr, "  peak RSS         %s\n", tool_bytes(a, rss));
     } else {
         if (WIFSIGNALED(status))
             fprintf(stderr,
@@ -489,12 +470,12 @@ static void print_summary(char *text, pid_t child, const char *argv0, int status
                     "(statically\n  linked and set-user-ID programs ignore LD_PRELOAD), "
                     "it never allocated, or it\n  ended without running its exit handlers "
                     "(_exit)\n");
-        fprintf(stderr, "  peak RSS         %s\n", fmt_bytes(a, rss));
+        fprintf(stderr, "  peak RSS         %s\n", tool_bytes(a, rss));
     }
     if (n_others > 0) {
         fprintf(stderr, "  %llu more process%s: allocs %s, frees %s, bytes allocated %s\n",
                 n_others, n_others == 1 ? "" : "es", fmt_count(a, others.allocs),
-                fmt_count(b, others.frees), fmt_bytes(c, others.alloc_bytes));
+                fmt_count(b, others.frees), tool_bytes(c, others.alloc_bytes));
     }
 }
 

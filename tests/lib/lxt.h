@@ -163,6 +163,16 @@ static inline void lxt_require_lxmalloc(void)
 /* Look up an optional lx_ or standard function at run time. */
 static inline void *lxt_sym(const char *name) { return dlsym(RTLD_DEFAULT, name); }
 
+/* The process's resident set, in bytes, from /proc/self/statm. */
+static inline size_t lxt_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    CHECK(f != NULL && fscanf(f, "%lu %lu", &size, &resident) == 2, "statm");
+    fclose(f);
+    return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Run lxmalloc's consistency checker (lx_heap_check) and fail on any problem it
  * reports; `when` names the checkpoint. Does nothing on the system malloc. */
 static inline void lxt_heap_check(const char *when)

@@ -14,15 +14,6 @@
 
 static void *slot[SLOTS];
 
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    CHECK(f != NULL && fscanf(f, "%lu %lu", &size, &resident) == 2, "statm");
-    fclose(f);
-    return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static long minor_faults(void)
 {
     struct rusage ru;
@@ -40,7 +31,7 @@ int main(void)
     uint64_t madv0 = 0;
     for (long op = 0; op < 3000000; op++) {
         if (op == 500000) {
-            warm = rss_bytes();
+            warm = lxt_rss_bytes();
             madv0 = atomic_load(&lx_os_counters.madvise_count);
         }
         int i = (int)lxt_range(&r, 0, SLOTS - 1);
@@ -51,7 +42,7 @@ int main(void)
         memset(slot[i], 7, sz < 64 ? sz : 64);
     }
     uint64_t madv = atomic_load(&lx_os_counters.madvise_count) - madv0;
-    size_t end = rss_bytes();
+    size_t end = lxt_rss_bytes();
     printf("churn: %llu madvise calls in 2.5M steady operations; RSS %zu -> %zu KiB\n",
            (unsigned long long)madv, warm >> 10, end >> 10);
     CHECK(madv < 2000, "%llu madvise calls in a steady churn loop", (unsigned long long)madv);

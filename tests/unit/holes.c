@@ -23,15 +23,6 @@
 static unsigned char *small[COUNT];
 static unsigned char *big[BIG_BYTES / BIG];
 
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    CHECK(f != NULL && fscanf(f, "%lu %lu", &size, &resident) == 2, "statm");
-    fclose(f);
-    return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /* Fill the small class, then free all but one block in KEEP, at random. */
 static void pin_slabs(lxt_rng *r)
 {
@@ -73,20 +64,20 @@ static void free_all(void)
 int main(void)
 {
     lxt_rng r = {7};
-    size_t base = rss_bytes();
+    size_t base = lxt_rss_bytes();
     uint64_t madv0 = atomic_load(&lx_os_counters.madvise_count);
     lx_stats_t st0, st1;
     lx_stats_get(&st0);
 
     /* 1. Growth in another class sweeps the pinned slabs. */
     pin_slabs(&r);
-    size_t pinned = rss_bytes() - base;
+    size_t pinned = lxt_rss_bytes() - base;
     for (size_t i = 0; i < BIG_BYTES / BIG; i++) {
         big[i] = lx_malloc(BIG);
         CHECK(big[i] != NULL, "malloc");
         memset(big[i], 3, BIG);
     }
-    size_t grown = rss_bytes() - base;
+    size_t grown = lxt_rss_bytes() - base;
     uint64_t madv = atomic_load(&lx_os_counters.madvise_count) - madv0;
     printf("holes: pinned slabs %zu MiB, after 48 MiB more %zu MiB, %llu madvise calls\n",
            pinned >> 20, grown >> 20, (unsigned long long)madv);
@@ -115,11 +106,11 @@ int main(void)
 
     /* 3. malloc_trim gives the free pages of pinned slabs back at once. */
     CHECK(lx_malloc_trim(0) == 1, "malloc_trim released nothing");
-    base = rss_bytes();
+    base = lxt_rss_bytes();
     pin_slabs(&r);
-    pinned = rss_bytes();
+    pinned = lxt_rss_bytes();
     lx_malloc_trim(0);
-    size_t trimmed = rss_bytes();
+    size_t trimmed = lxt_rss_bytes();
     printf("holes: pinned %zu MiB, after malloc_trim %zu MiB\n", (pinned - base) >> 20,
            (trimmed - base) >> 20);
     CHECK(trimmed + (pinned - base) / 4 < pinned, "malloc_trim left RSS at %zu of %zu MiB",

@@ -13,15 +13,6 @@
 static pthread_barrier_t freed, release;
 static int stay_alive;
 
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    CHECK(f != NULL && fscanf(f, "%lu %lu", &size, &resident) == 2, "statm");
-    fclose(f);
-    return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void *worker(void *arg)
 {
     lxt_rng r = {(uint64_t)(uintptr_t)arg * 7919 + 1};
@@ -56,7 +47,7 @@ static void run(int alive, int trim)
     for (int i = 0; i < THREADS; i++)
         CHECK(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1)) == 0, "thread");
     pthread_barrier_wait(&freed);
-    size_t peak = rss_bytes();
+    size_t peak = lxt_rss_bytes();
     pthread_barrier_wait(&freed);
     if (!alive)
         for (int i = 0; i < THREADS; i++)
@@ -67,7 +58,7 @@ static void run(int alive, int trim)
         struct timespec ts = {1, 500000000};
         nanosleep(&ts, NULL);
     }
-    size_t after = rss_bytes();
+    size_t after = lxt_rss_bytes();
     const char *mode = trim ? "after malloc_trim" : alive ? "threads idle" : "threads exited";
     printf("%s: peak RSS %zu MiB, after %zu MiB\n", mode, peak >> 20, after >> 20);
     CHECK(peak >= TOTAL / 2, "peak RSS %zu MiB is not the workload's", peak >> 20);
