@@ -587,16 +587,41 @@ LX_COLD static void free_slow(void *p, const void *caller)
     free_known_block(p, &bi);
 }
 
+/* Is p in a normal segment? Asks the segment map, and remembers a yes in the
+ * heap (never in the shared empty heap), tagged with the generation read first,
+ * so that a segment destroyed meanwhile is not taken for one. */
+static bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, unsigned slot)
+{
+    uint64_t gen = atomic_load_explicit(&lx_segment_gen, memory_order_acquire);
+    if (segmap_get(p) != SEGMAP_NORMAL)
+        return false;
+    if (h != &lx_empty_heap) {
+        if (h->seg_seen_gen != gen) {
+            for (unsigned i = 0; i < LX_SEG_SEEN; i++)
+                h->seg_seen[i] = 1; /* matches no segment base */
+            h->seg_seen_gen = gen;
+        }
+        h->seg_seen[slot] = base;
+    }
+    return true;
+}
+
 LX_EXPORT void lx_free(void *p)
 {
+    struct heap *h = lx_tls_heap;
+    uintptr_t base = (uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK;
+    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
     /* Blocks are 16-byte aligned: any other pointer is inside a block (its live
-     * bit would be the block's own), so it goes to the slow path to be reported. */
+     * bit would be the block's own), so it goes to the slow path to be reported.
+     * A segment this heap met before needs no segment-map lookup. */
     if (LX_LIKELY(((uintptr_t)p & (LX_ALIGN - 1)) == 0) &&
-        LX_LIKELY(segmap_get((uintptr_t)p) == SEGMAP_NORMAL)) {
+        ((LX_LIKELY(h->seg_seen[slot] == base) &&
+          LX_LIKELY(h->seg_seen_gen ==
+                    atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
+         free_segment_normal(h, (uintptr_t)p, base, slot))) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
-        struct segment *seg = (struct segment *)((uintptr_t)p - off);
+        struct segment *seg = (struct segment *)base;
         struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
-        struct heap *h = lx_tls_heap;
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
             LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
             LX_LIKELY(block_take_live_at(seg, off))) {

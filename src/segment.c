@@ -26,6 +26,7 @@
 #include "track.h"
 
 _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
+_Atomic uint64_t lx_segment_gen = 1; /* never 0: a zeroed heap remembers nothing */
 uintptr_t lx_secret;
 
 /* The leaf for `chunk`, mapped on first use; leaves are never unmapped. Two
@@ -158,6 +159,7 @@ struct segment *segment_create(struct arena *arena)
 void segment_destroy(struct segment *seg)
 {
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NONE, SEGMAP_NONE);
+    atomic_fetch_add_explicit(&lx_segment_gen, 1, memory_order_release);
     seg->cookie = 0;
     if (seg->from_brk)
         brk_segment_give_back(seg);

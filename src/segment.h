@@ -24,6 +24,10 @@ enum {
 /* The top table is in .bss, at a link-time address the fast path reaches without
  * loading a pointer; a NULL entry means no segment was ever in that 64 GiB. */
 extern _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
+/* Bumped whenever a normal segment stops being one (segment_destroy): what a
+ * heap remembers of normal segments (heap.seg_seen) holds only while it has not
+ * changed. */
+extern _Atomic uint64_t lx_segment_gen;
 extern uintptr_t lx_secret;
 
 LX_INLINE unsigned segmap_get(uintptr_t addr)

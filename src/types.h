@@ -154,6 +154,8 @@ struct heap {
     struct page *direct[LX_DIRECT_COUNT];          /* (size+15)/16 -> slab serving it */
     struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
     struct page *full;                             /* slabs with none, all classes */
+    uintptr_t seg_seen[LX_SEG_SEEN];               /* normal segments free() met; owner */
+    uint64_t seg_seen_gen;                         /* lx_segment_gen when they were met */
     _Atomic(struct block *) delayed_free;          /* remote frees into full slabs; any thread */
     struct arena *arena;                           /* where page runs come from */
     struct heap *next_all;                         /* registry of all heaps; global lock */
