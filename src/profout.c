@@ -290,29 +290,30 @@ static bool profile_path(char *out, size_t cap, const char *suffix)
     return n + m + 1 < cap;
 }
 
-/* Write to path.<pid>.tmp, then rename over path: a reader never sees half a file. */
-static int profile_open(const char *path, char *tmp, size_t cap)
+/* Write to path.<pid>.tmp through `o`, then rename over path: a reader never
+ * sees half a file. */
+static bool profile_open(const char *path, char *tmp, size_t cap, struct out *o)
 {
     if (lx_format(tmp, cap, "%s.%d.tmp", path, os_getpid()) + 1 >= cap)
-        return -1;
-    return os_open_write(tmp);
+        return false;
+    o->fd = os_open_write(tmp);
+    o->len = 0;
+    return o->fd >= 0;
 }
 
-static void profile_close(int fd, const char *tmp, const char *path)
+static void profile_close(struct out *o, const char *tmp, const char *path)
 {
-    os_close(fd);
+    out_flush(o);
+    os_close(o->fd);
     (void)os_rename(tmp, path);
 }
 
 static void write_heap(const struct snaps *s, const char *path)
 {
     char tmp[600];
-    int fd = profile_open(path, tmp, sizeof(tmp));
-    if (fd < 0)
-        return;
     struct out o;
-    o.fd = fd;
-    o.len = 0;
+    if (!profile_open(path, tmp, sizeof(tmp), &o))
+        return;
     uint64_t lc = 0, lb = 0, ac = 0, ab = 0;
     for (size_t i = 0; i < s->count; i++) {
         lc += s->items[i].live_count;
@@ -338,10 +339,10 @@ static void write_heap(const struct snaps *s, const char *path)
     if (maps >= 0) {
         long n;
         while ((n = os_read(maps, o.buf, sizeof(o.buf))) > 0)
-            os_write_all(fd, o.buf, (size_t)n);
+            os_write_all(o.fd, o.buf, (size_t)n);
         os_close(maps);
     }
-    profile_close(fd, tmp, path);
+    profile_close(&o, tmp, path);
 }
 
 /* One frame of a folded line: the function, else module+0xoffset. */
@@ -368,12 +369,9 @@ static double estimate(uint64_t count, size_t size)
 static void write_folded(const struct snaps *s, const char *path, bool live)
 {
     char tmp[600];
-    int fd = profile_open(path, tmp, sizeof(tmp));
-    if (fd < 0)
-        return;
     struct out o;
-    o.fd = fd;
-    o.len = 0;
+    if (!profile_open(path, tmp, sizeof(tmp), &o))
+        return;
     for (size_t i = 0; i < s->count;) {
         double total = 0;
         size_t j = i;
@@ -389,8 +387,7 @@ static void write_folded(const struct snaps *s, const char *path, bool live)
         }
         i = j;
     }
-    out_flush(&o);
-    profile_close(fd, tmp, path);
+    profile_close(&o, tmp, path);
 }
 
 void profout_profile(void)

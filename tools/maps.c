@@ -136,14 +136,10 @@ static bool parse_maps(char *text, struct maps *m)
         int used = 0;
         if (sscanf(line, "%llx-%llx %7s %*x %*s %*u%n", &start, &end, perms, &used) == 3 &&
             used > 0 && strlen(perms) == 4) {
-            if (m->count == m->cap) {
-                size_t cap = m->cap ? m->cap * 2 : 256;
-                struct region *nr = realloc(m->r, cap * sizeof *nr);
-                if (nr == NULL)
-                    return false;
-                m->r = nr;
-                m->cap = cap;
-            }
+            struct region *rs = tool_grow(m->r, &m->cap, m->count, sizeof *rs, 256);
+            if (rs == NULL)
+                return false;
+            m->r = rs;
             struct region *r = &m->r[m->count++];
             memset(r, 0, sizeof *r);
             r->start = start;

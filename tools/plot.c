@@ -52,14 +52,10 @@ struct trace {
 
 static struct section *new_section(struct trace *tr, long pid, const char *cmd)
 {
-    if (tr->count == tr->cap) {
-        size_t cap = tr->cap ? tr->cap * 2 : 8;
-        struct section *ns = realloc(tr->sec, cap * sizeof *ns);
-        if (ns == NULL)
-            return NULL;
-        tr->sec = ns;
-        tr->cap = cap;
-    }
+    struct section *secs = tool_grow(tr->sec, &tr->cap, tr->count, sizeof *secs, 8);
+    if (secs == NULL)
+        return NULL;
+    tr->sec = secs;
     struct section *s = &tr->sec[tr->count++];
     memset(s, 0, sizeof *s);
     s->pid = pid;
@@ -156,14 +152,10 @@ static int parse_trace(const char *name, char *text, struct trace *tr)
         struct section *sec = latest_section(tr, (long)pid);
         if (sec == NULL)
             goto nomem;
-        if (sec->count == sec->cap) {
-            size_t cap = sec->cap ? sec->cap * 2 : 256;
-            struct record *nr = realloc(sec->rec, cap * sizeof *nr);
-            if (nr == NULL)
-                goto nomem;
-            sec->rec = nr;
-            sec->cap = cap;
-        }
+        struct record *recs = tool_grow(sec->rec, &sec->cap, sec->count, sizeof *recs, 256);
+        if (recs == NULL)
+            goto nomem;
+        sec->rec = recs;
         sec->rec[sec->count++] = r;
     }
     return 0;

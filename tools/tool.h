@@ -17,6 +17,11 @@
 /* "lxmalloc: " + message + newline on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Room for one more element in arr (count used of *cap, `size` bytes each),
+ * doubling from `first`: the array, moved perhaps, or NULL when out of memory
+ * (arr is then unchanged). */
+void *tool_grow(void *arr, size_t *cap, size_t count, size_t size, size_t first);
+
 /* "512 B", "12.3 KiB", "4.0 MiB": into buf (at least 32 bytes). */
 const char *tool_bytes(char *buf, unsigned long long v);
 

@@ -24,6 +24,17 @@ void tool_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void *tool_grow(void *arr, size_t *cap, size_t count, size_t size, size_t first)
+{
+    if (count < *cap)
+        return arr;
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = realloc(arr, n * size);
+    if (grown != NULL)
+        *cap = n;
+    return grown;
+}
+
 const char *tool_bytes(char *buf, unsigned long long v)
 {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
