@@ -5,14 +5,15 @@
  *
  * malloc fast path (sizes up to LX_DIRECT_MAX): the thread's heap -> its direct
  * table entry for (size+15)/16 -> that slab's free list -> decode and check the
- * link -> pop, set the block's live bit. A thread with no heap yet points at
+ * link -> pop, clear the block's first word. A thread with no heap yet points at
  * lx_empty_heap, whose entries all lead to a slab with no free block, so the
  * first malloc falls into the slow path without a test.
  *
  * free fast path: one byte of the segment map says the pointer is in a normal
  * segment -> mask to the segment -> head[] to the run's descriptor -> if the run
- * is a slab owned by this thread's heap, not full, and the pointer's live bit is
- * set, clear it and push on local_free. Everything else (remote frees, full
+ * is a slab owned by this thread's heap, not full and without holes, the
+ * pointer starts one of its carved blocks and that block does not look free
+ * already (slab.h), push it on local_free. Everything else (remote frees, full
  * slabs, large and huge blocks, pointers that are not live blocks of ours,
  * hooks) goes to the slow path, which reports what is wrong with a bad pointer.
  *
@@ -189,11 +190,24 @@ LX_COLD static void report_bad(const char *func, const void *p, const struct blo
     check_foreign_pointer(func, p);
 }
 
+/* Is the small block at `b` free? Its owner heap knows for sure (the block is on
+ * one of its lists); any other thread goes by the block's first word (slab.h). */
+static bool small_block_is_free(struct page *pg, struct block *b)
+{
+    if (!block_looks_free(b))
+        return false;
+    struct heap *h = lx_tls_heap;
+    if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
+        return true;
+    return slab_lists_contain(pg, b) || heap_delayed_contains(h, b);
+}
+
 /* The live block that starts at p, or BLOCK_BAD after reporting why not. */
 static struct block_info block_lookup(void *p, const char *func)
 {
     struct block_info bi = block_find(p);
-    if (bi.kind != BLOCK_BAD && bi.base == p && (bi.kind != BLOCK_SMALL || block_is_live(p)))
+    if (bi.kind != BLOCK_BAD && bi.base == p &&
+        (bi.kind != BLOCK_SMALL || !small_block_is_free(bi.pg, p)))
         return bi;
     report_bad(func, p, &bi);
     bi.kind = BLOCK_BAD;
@@ -349,7 +363,7 @@ static struct block_info debug_lookup(void *p, const char *func, struct debug_bl
         return bi;
     }
     bool parsed = debug_block_parse(bi.base, bi.usable, p, d);
-    if (bi.kind == BLOCK_SMALL && !block_is_live(bi.base)) {
+    if (bi.kind == BLOCK_SMALL && small_block_is_free(bi.pg, (struct block *)bi.base)) {
         /* Freed, out of the quarantine and back in its slab (maybe reused). */
         struct check_sites sites = {parsed ? d->alloc_site : NULL, parsed ? d->free_site : NULL};
         size_t size = parsed ? d->size : bi.usable;
@@ -611,21 +625,24 @@ LX_EXPORT void lx_free(void *p)
     struct heap *h = lx_tls_heap;
     uintptr_t base = (uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK;
     unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
-    /* Blocks are 16-byte aligned: any other pointer is inside a block (its live
-     * bit would be the block's own), so it goes to the slow path to be reported.
-     * A segment this heap met before needs no segment-map lookup. */
-    if (LX_LIKELY(((uintptr_t)p & (LX_ALIGN - 1)) == 0) &&
-        ((LX_LIKELY(h->seg_seen[slot] == base) &&
-          LX_LIKELY(h->seg_seen_gen ==
-                    atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
-         free_segment_normal(h, (uintptr_t)p, base, slot))) {
+    /* A segment this heap met before needs no segment-map lookup. */
+    if ((LX_LIKELY(h->seg_seen[slot] == base) &&
+         LX_LIKELY(h->seg_seen_gen == atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
+        free_segment_normal(h, (uintptr_t)p, base, slot)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
         struct segment *seg = (struct segment *)base;
-        struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
+        unsigned idx = seg->head[off >> LX_PAGE_SHIFT];
+        struct page *pg = &seg->pages[idx];
+        struct block *b = p;
+        /* A pointer that does not start a carved block of this slab (inside a
+         * block, misaligned, past the carved end), or a block that looks free
+         * already, goes to the slow path, which says which; so does every free
+         * into a slab with holes (LX_KEY_HOLES: a block on a purged page reads
+         * as zeroes, not as free). The slab starts at its first page. */
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
             LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
-            LX_LIKELY(block_take_live_at(seg, off))) {
-            struct block *b = p;
+            LX_LIKELY(slab_block_start(pg, (uint32_t)off - (idx << LX_PAGE_SHIFT))) &&
+            LX_LIKELY(!block_looks_free(b))) {
             block_set_next(b, pg->local_free);
             pg->local_free = b;
 #if LX_STATS

@@ -203,11 +203,6 @@ static void heap_unfull(struct heap *h, struct page *pg)
 static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
 {
     lx_assert((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h);
-    if (!block_take_live(b)) {
-        /* Freed twice, the second time by another thread through the delayed list. */
-        check_double_free("free", b, pg->block_size);
-        return;
-    }
     lx_assert(pg->used > 0);
     if ((pg->local_key & LX_KEY_FULL) != 0)
         heap_unfull(h, pg);
@@ -218,14 +213,38 @@ static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
 }
 
 /* The blocks stay counted in their slab's `used` while on this list, so the slab
- * cannot be released (nor its segment unmapped) under the pushing thread. */
+ * cannot be released (nor its segment unmapped) under the pushing thread. The
+ * list mixes slabs, so its links are kept in a block's second word, encoded; the
+ * first holds an encoded NULL, so that the block looks free (slab.h) and a
+ * second free of it is caught. */
+LX_INLINE struct block *delayed_link(struct block *b)
+{
+    return b + 1;
+}
+
 static void heap_push_delayed(struct heap *owner, struct block *b)
 {
+    block_set_next(b, NULL);
     struct block *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
     do {
-        block_set_next(b, head);
+        block_set_next(delayed_link(b), head);
     } while (!atomic_compare_exchange_weak_explicit(&owner->delayed_free, &head, b,
                                                     memory_order_release, memory_order_relaxed));
+}
+
+bool heap_delayed_contains(struct heap *h, const struct block *b)
+{
+    struct block *x = atomic_load_explicit(&h->delayed_free, memory_order_acquire);
+    for (size_t n = 0; x != NULL && n < ((size_t)1 << 24); n++) {
+        if (x == b)
+            return true;
+        struct block *next = block_next(delayed_link(x));
+        if (next != NULL && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
+                             segmap_get((uintptr_t)next) != SEGMAP_NORMAL))
+            return false;
+        x = next;
+    }
+    return false;
 }
 
 static void heap_take_delayed(struct heap *h)
@@ -234,7 +253,7 @@ static void heap_take_delayed(struct heap *h)
         return;
     struct block *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b != NULL) {
-        struct block *next = block_next(b);
+        struct block *next = block_next(delayed_link(b));
         struct segment *seg = segment_of(b);
         struct page *pg = segment_page_of(seg, b);
         /* The list mixes slabs: a link must at least lead into a normal segment. */
@@ -546,7 +565,7 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     for (; b != NULL; b = block_next(b)) {
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
-            count > pg->capacity || (LX_HARDEN && block_is_live(b)) ||
+            count > pg->capacity ||
             (pg->hole_blocks != 0 && run[(a - start) >> LX_PAGE_SHIFT].hole)) {
             lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
                        (void *)pg, (void *)b);
@@ -586,7 +605,7 @@ size_t heap_check(struct heap *h)
         struct page *prev = NULL;
         for (struct page *pg = q->head; pg != NULL; pg = pg->next) {
             if (pg->prev != prev || pg->kind != RUN_SLAB || pg->class_idx != c ||
-                pg->local_key != (uintptr_t)h) {
+                (pg->local_key & ~LX_KEY_HOLES) != (uintptr_t)h) {
                 lx_message("check: heap %u class %u queue is corrupt at %p", h->id, c, (void *)pg);
                 problems++;
                 break;

@@ -39,6 +39,8 @@ void heap_detach_thread(struct heap *h);
 /* Free of a block of slab `pg` that the fast path did not take: the page is full,
  * or owned by another heap, or hooks are active. */
 void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b);
+/* Owner only: is `b` on h's delayed list (remote frees into full slabs)? */
+bool heap_delayed_contains(struct heap *h, const struct block *b);
 /* Local free emptied a slab (used reached 0). */
 void heap_page_empty(struct heap *h, struct page *pg);
 

@@ -23,6 +23,10 @@ struct sizeclass_info {
 };
 
 extern struct sizeclass_info lx_classes[LX_CLASS_COUNT];
+/* floor((2^64 - 1) / size) + 1 for every class: with it, one multiplication
+ * divides a 32-bit offset by the class size exactly and tells whether it
+ * divides (slab.h, slab_block_start). */
+extern uint64_t lx_class_div[LX_CLASS_COUNT];
 
 void sizeclass_init(void);
 

@@ -31,6 +31,7 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->local_key = key;
     pg->used = 0;
     pg->class_idx = (uint8_t)cls;
+    pg->div_magic = lx_class_div[cls];
     pg->block_size = ci->size;
     atomic_store_explicit(&pg->xthread_free, 0, memory_order_relaxed);
     pg->start = page_address(page_segment(pg), pg);
@@ -69,10 +70,9 @@ bool slab_extend(struct page *pg)
     return true;
 }
 
-/* Remote frees left their blocks' live bits set (only the owner writes them):
- * clear them here. A bit that is already clear means the block was freed twice
- * (the second free came from another thread, or raced the first): report it and
- * cut the list before the repeat, so a cycle is never followed. */
+/* Take the remote frees. A block freed twice at the same moment by two threads
+ * makes the list loop back on itself: more blocks than are in use means that,
+ * and the list is cut there, reported, never followed round. */
 unsigned slab_collect_thread(struct page *pg)
 {
     uintptr_t tf = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
@@ -82,17 +82,13 @@ unsigned slab_collect_thread(struct page *pg)
     struct block *head = (struct block *)(tf & ~LX_XFREE_NOTIFY);
     if (head == NULL)
         return 0;
-    if (!block_take_live(head)) {
-        check_double_free("free", head, pg->block_size);
-        return 0;
-    }
     unsigned n = 1;
     struct block *tail = head;
     for (;;) {
         struct block *next = block_next_checked(pg, tail);
         if (next == NULL)
             break;
-        if (!block_take_live(next)) {
+        if (n >= pg->used) {
             check_double_free("free", next, pg->block_size);
             block_set_next(tail, NULL);
             break;
@@ -105,6 +101,30 @@ unsigned slab_collect_thread(struct page *pg)
     lx_assert(n <= pg->used);
     pg->used = (uint16_t)(pg->used - n);
     return n;
+}
+
+/* Walk one list for `b`; a bad link or more entries than the slab has blocks ends
+ * the walk (the list is not ours to repair here). */
+static bool list_contains(const struct page *pg, const struct block *list, const struct block *b)
+{
+    unsigned n = 0;
+    for (const struct block *x = list; x != NULL && n <= pg->capacity; n++) {
+        if (x == b)
+            return true;
+        const struct block *next = block_next(x);
+        if (!block_link_ok(x, next))
+            return false;
+        x = next;
+    }
+    return false;
+}
+
+bool slab_lists_contain(struct page *pg, const struct block *b)
+{
+    /* Remote frees are only pushed at the head: the rest of the list holds still. */
+    uintptr_t tf = atomic_load_explicit(&pg->xthread_free, memory_order_acquire);
+    return list_contains(pg, pg->free, b) || list_contains(pg, pg->local_free, b) ||
+           list_contains(pg, (const struct block *)(tf & ~LX_XFREE_NOTIFY), b);
 }
 
 void slab_collect(struct page *pg)

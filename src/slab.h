@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "segment.h"
+#include "sizeclass.h"
 #include "types.h"
 
 /* The empty slab: never has a free block; every direct-table entry of a heap with
@@ -72,87 +73,69 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
 #endif /* LX_HARDEN */
 
 /*
- * Live bits (struct segment.live): one per 16 bytes of a segment, set from the
- * moment a small block is handed out until its owner heap takes it back. The
- * free fast path tests and clears the bit of the pointer it is given: a clear
- * bit means a double free or a pointer that is not the start of a live block,
- * and sends the call to the slow path, which says which. Only the owner heap of
- * a slab writes its bits (a remote free leaves the bit set; the owner clears it
- * when it collects the block), so plain loads and stores suffice.
+ * Free and start checks (default hardening, no per-block state):
+ *
+ *   slab_block_start  is offset n of a slab the start of one of its carved
+ *                     blocks? One multiplication by a per-class constant gives
+ *                     both the quotient and the divisibility (exact division by
+ *                     a 64-bit reciprocal, valid for 32-bit n): a pointer inside
+ *                     a block, misaligned, or past the carved blocks fails.
+ *   block_looks_free  does the block's first word decode to a free-list link
+ *                     (NULL, or a 16-byte aligned address in its own segment)?
+ *                     A free block's does; a live block's first word is zeroed
+ *                     when it is handed out (slab_pop_checked) and then holds the
+ *                     program's data, which decodes to such a link only by a
+ *                     1-in-2^42 chance unless someone knows the secret key. So a
+ *                     free of a block that looks free is a double free, which
+ *                     the owner confirms by finding the block on a list
+ *                     (slab_lists_contain, heap.c for the delayed list), and
+ *                     another thread reports as it is.
+ * Blocks on a heap's delayed list keep an encoded NULL in their first word (so
+ * they look free) and their delayed link in the second.
  */
 #if LX_HARDEN
-/* The live word and bit of the block at offset `off` of segment `seg`. */
-LX_INLINE _Atomic uint64_t *block_live_at(struct segment *seg, uintptr_t off, uint64_t *bit)
+__extension__ typedef unsigned __int128 lx_u128;
+
+LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
 {
-    *bit = (uint64_t)1 << ((off / LX_ALIGN) & 63);
-    return &seg->live[off / (LX_ALIGN * 64)];
+    uint64_t m = pg->div_magic;
+    lx_u128 prod = (lx_u128)m * n;
+    return LX_LIKELY((uint64_t)prod < m) && LX_LIKELY((uint64_t)(prod >> 64) < pg->capacity);
 }
 
-LX_INLINE _Atomic uint64_t *block_live_word(const void *p, uint64_t *bit)
+LX_INLINE bool block_looks_free(const struct block *b)
 {
-    uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
-    return block_live_at((struct segment *)((uintptr_t)p - off), off, bit);
+    uintptr_t x = (uintptr_t)b->next ^ lx_list_key; /* the link ^ b */
+    return (x & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0 || x == (uintptr_t)b;
 }
 
-LX_INLINE bool block_is_live(const void *p)
+/* A block leaves its list: clear the link, so the live block does not look free. */
+LX_INLINE void block_clear_link(struct block *b)
 {
-    uint64_t bit;
-    _Atomic uint64_t *w = block_live_word(p, &bit);
-    return (atomic_load_explicit(w, memory_order_relaxed) & bit) != 0;
-}
-
-/* Owner only. */
-LX_INLINE void block_mark_live(const void *p)
-{
-    uint64_t bit;
-    _Atomic uint64_t *w = block_live_word(p, &bit);
-    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | bit,
-                          memory_order_relaxed);
-}
-
-/* Owner only: clear the bit of the block at `off` in `seg`; false (and nothing
- * changed) if it was clear. */
-LX_INLINE bool block_take_live_at(struct segment *seg, uintptr_t off)
-{
-    uint64_t bit;
-    _Atomic uint64_t *w = block_live_at(seg, off, &bit);
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    if (LX_UNLIKELY((v & bit) == 0))
-        return false;
-    atomic_store_explicit(w, v ^ bit, memory_order_relaxed);
-    return true;
-}
-
-LX_INLINE bool block_take_live(const void *p)
-{
-    uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
-    return block_take_live_at((struct segment *)((uintptr_t)p - off), off);
+    b->next = NULL;
 }
 #else
-LX_INLINE bool block_is_live(const void *p)
+LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
 {
-    (void)p;
+    (void)pg;
+    (void)n;
     return true;
 }
 
-LX_INLINE void block_mark_live(const void *p)
+LX_INLINE bool block_looks_free(const struct block *b)
 {
-    (void)p;
+    (void)b;
+    return false;
 }
 
-LX_INLINE bool block_take_live_at(struct segment *seg, uintptr_t off)
+LX_INLINE void block_clear_link(struct block *b)
 {
-    (void)seg;
-    (void)off;
-    return true;
-}
-
-LX_INLINE bool block_take_live(const void *p)
-{
-    (void)p;
-    return true;
+    (void)b;
 }
 #endif /* LX_HARDEN */
+
+/* Owner only: is `b` on one of pg's free lists (free, local_free, remote frees)? */
+bool slab_lists_contain(struct page *pg, const struct block *b);
 
 /* A decoded link of slab `pg`'s list, held by `b`, failed block_link_ok: report
  * it, cut the list at `b` (the rest of the list is leaked, never followed). */
@@ -169,7 +152,7 @@ LX_INLINE struct block *slab_pop_checked(struct page *pg, struct block *next)
     struct block *b = pg->free;
     pg->free = next;
     pg->used++;
-    block_mark_live(b);
+    block_clear_link(b);
     return b;
 }
 

@@ -20,8 +20,6 @@
  *               other threads reclaim its empty slabs meanwhile.
  *   block       one allocation; free blocks hold the free-list link in their
  *               first word, encoded (slab.h).
- *   live bit    one bit per 16 bytes of a segment, set while a small block
- *               starting there is allocated (struct segment.live).
  *   hole        an OS page of a slab on which every block is free, given back to
  *               the kernel; the free blocks that start on it are off the slab's
  *               lists until the slab carves them again (slab.c).
@@ -59,7 +57,8 @@ enum run_kind {
 };
 
 /* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
-#define LX_KEY_FULL ((uintptr_t)1) /* slab sits on its heap's full list */
+#define LX_KEY_FULL ((uintptr_t)1)  /* slab sits on its heap's full list */
+#define LX_KEY_HOLES ((uintptr_t)2) /* slab has holes: every free takes the slow path */
 #define LX_KEY_FLAGS ((uintptr_t)63)
 
 /* Bit in page.xthread_free: the slab is full; the next remote free goes to the
@@ -67,8 +66,8 @@ enum run_kind {
 #define LX_XFREE_NOTIFY ((uintptr_t)1)
 
 /*
- * Page-run descriptor, 96 bytes. The first 32 bytes are all the malloc and free
- * fast paths read; 96 keeps them within one cache line for every descriptor.
+ * Page-run descriptor, 128 bytes. The first 40 bytes are all the malloc and free
+ * fast paths read; 128-byte descriptors start on a cache line, so those share one.
  */
 struct page {
     struct block *free;       /* blocks to allocate from; owner only */
@@ -77,14 +76,15 @@ struct page {
     uint16_t used;            /* blocks handed out, not yet collected back; owner */
     uint8_t class_idx;        /* size class of a slab */
     uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
-    uint32_t block_size;      /* slab: class size; large: usable bytes */
+    uint16_t capacity;        /* slab: blocks carved so far; owner */
+    uint16_t reserved;        /* slab: blocks that fit the run */
+    uint64_t div_magic;       /* slab: lx_class_div of its class (slab.h) */
 
     _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
     uint8_t *start;            /* slab: first block; large: the user block */
     struct page *next;         /* heap queue, full list, or arena free list */
     struct page *prev;
-    uint16_t capacity;         /* slab: blocks carved so far; owner */
-    uint16_t reserved;         /* slab: blocks that fit the run */
+    uint32_t block_size;       /* slab: class size; large: usable bytes */
     uint16_t run_pages;        /* length of the run in pages */
     uint8_t order;             /* RUN_FREE: buddy order */
     uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
@@ -104,6 +104,7 @@ struct page {
             uint8_t idle;              /* any page: all its blocks were free at the last sweep */
         };
     };
+    uint64_t pad[3];
 };
 
 /* Segment kinds (struct segment.kind). */
@@ -127,12 +128,6 @@ struct segment {
     struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */
     uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
     LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
-#if LX_HARDEN
-    /* Bit (off / 16) is set while a small block starting at segment offset off is
-     * allocated. Written only by the owner heap of the block's slab (relaxed
-     * loads and stores, no read-modify-write atomics); other threads only read. */
-    _Atomic uint64_t live[LX_SEGMENT_SIZE / LX_ALIGN / 64];
-#endif
 };
 
 /* Metadata pages, then one PROT_NONE guard page before the first run, so an
@@ -141,7 +136,7 @@ struct segment {
 #define LX_SEGMENT_META_DATA_PAGES ((sizeof(struct segment) + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT)
 #define LX_SEGMENT_META_PAGES (LX_SEGMENT_META_DATA_PAGES + 1)
 
-static_assert(sizeof(struct page) == 96, "page descriptor is 96 bytes");
+static_assert(sizeof(struct page) == 128, "page descriptor is 128 bytes");
 static_assert(offsetof(struct segment, pages) % 64 == 0, "descriptors cache-aligned");
 
 struct page_queue {
