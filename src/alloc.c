@@ -194,7 +194,7 @@ LX_COLD static void report_bad(const char *func, const void *p, const struct blo
  * one of its lists); any other thread goes by the block's first word (slab.h). */
 static bool small_block_is_free(struct page *pg, struct block *b)
 {
-    if (!block_looks_free(b))
+    if (!block_word_looks_free(b, track_read_word(b)))
         return false;
     struct heap *h = lx_tls_heap;
     if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
@@ -541,13 +541,13 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
 
 /* ---- free -------------------------------------------------------------------- */
 
-/* Tell memcheck the block is free (all but the word that will hold its
- * free-list link: the allocator writes it next). */
+/* Tell memcheck the block is free (all but the two words that hold its links:
+ * the free-list link, and a delayed-list link, heap.c; the allocator writes them). */
 static void track_block_free(void *p, const struct block_info *bi)
 {
     track_free(p);
     if (bi->kind == BLOCK_SMALL)
-        track_undefined(p, sizeof(struct block));
+        track_undefined(p, 2 * sizeof(struct block));
 }
 
 static void free_known_block(void *p, const struct block_info *bi)

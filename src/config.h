@@ -33,9 +33,10 @@
 
 /* LX_OVERRIDE: 1 defines malloc, free, ... (set by src/override.c's presence). */
 
-/* LX_HARDEN: 1 (the default) encodes free-list links and keeps the per-segment
- * live-block bitmap that catches double and interior frees on the fast path. 0
- * compiles both out; it exists to measure what they cost (docs/SECURITY.md). */
+/* LX_HARDEN: 1 (the default) encodes free-list links and checks every free on the
+ * fast path (slab.h: the pointer starts a carved block, the block does not look
+ * free). 0 compiles both out; it exists to measure what they cost
+ * (docs/SECURITY.md). */
 #ifndef LX_HARDEN
 #define LX_HARDEN 1
 #endif

@@ -103,10 +103,16 @@ LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
     return LX_LIKELY((uint64_t)prod < m) && LX_LIKELY((uint64_t)(prod >> 64) < pg->capacity);
 }
 
+/* Would `word`, stored in b's first word, be a link of b's list? */
+LX_INLINE bool block_word_looks_free(const struct block *b, uintptr_t word)
+{
+    uintptr_t x = word ^ lx_list_key; /* the link ^ b */
+    return (x & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0 || x == (uintptr_t)b;
+}
+
 LX_INLINE bool block_looks_free(const struct block *b)
 {
-    uintptr_t x = (uintptr_t)b->next ^ lx_list_key; /* the link ^ b */
-    return (x & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0 || x == (uintptr_t)b;
+    return block_word_looks_free(b, (uintptr_t)b->next);
 }
 
 /* A block leaves its list: clear the link, so the live block does not look free. */
@@ -120,6 +126,13 @@ LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
     (void)pg;
     (void)n;
     return true;
+}
+
+LX_INLINE bool block_word_looks_free(const struct block *b, uintptr_t word)
+{
+    (void)b;
+    (void)word;
+    return false;
 }
 
 LX_INLINE bool block_looks_free(const struct block *b)

@@ -10,8 +10,9 @@
  * What memcheck is told (mimalloc's track.h has the same idea):
  *   - an allocated block spans its usable size, not the size asked for: the
  *     caller may use all of it (malloc_usable_size says so), and realloc copies it;
- *   - a freed block is inaccessible, except its first word, which holds the
- *     free-list link lxmalloc reads and writes (slab.h);
+ *   - a freed block is inaccessible, except its first two words, which hold the
+ *     free-list link (slab.h) and, on a heap's delayed list, the delayed link
+ *     (heap.c), which lxmalloc reads and writes;
  *   - blocks carved from a slab become accessible but undefined (slab.c): the run
  *     may be reused from blocks that were freed, and so inaccessible.
  * Not said: that metadata is not a root. A page descriptor holds the address of a
@@ -23,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler.h"
 #include "config.h"
@@ -49,6 +51,19 @@ LX_INLINE void track_undefined(void *p, size_t size)
 {
     VALGRIND_MAKE_MEM_UNDEFINED(p, size);
 }
+
+/* Read a word of a block the program may not have written, without memcheck
+ * seeing an uninitialised read, and leave its definedness as it was. */
+LX_INLINE uintptr_t track_read_word(const void *p)
+{
+    unsigned char vbits[sizeof(uintptr_t)];
+    int saved = VALGRIND_GET_VBITS(p, vbits, sizeof vbits);
+    VALGRIND_MAKE_MEM_DEFINED(p, sizeof(uintptr_t));
+    uintptr_t w = *(const uintptr_t *)p;
+    if (saved == 1)
+        (void)VALGRIND_SET_VBITS(p, vbits, sizeof vbits);
+    return w;
+}
 #else
 LX_INLINE bool track_running(void)
 {
@@ -71,6 +86,11 @@ LX_INLINE void track_undefined(void *p, size_t size)
 {
     (void)p;
     (void)size;
+}
+
+LX_INLINE uintptr_t track_read_word(const void *p)
+{
+    return *(const uintptr_t *)p;
 }
 #endif /* LX_VALGRIND */
 
