@@ -190,10 +190,13 @@ LX_COLD static void report_bad(const char *func, const void *p, const struct blo
     check_foreign_pointer(func, p);
 }
 
-/* Is the small block at `b` free? Its owner heap knows for sure (the block is on
- * one of its lists); any other thread goes by the block's first word (slab.h). */
+/* Is the small block at `b` free? A block in a hole is; else its owner heap knows
+ * for sure (the block is on one of its lists); any other thread goes by the
+ * block's first word (slab.h). */
 static bool small_block_is_free(struct page *pg, struct block *b)
 {
+    if (slab_block_in_hole(pg, b))
+        return true;
     if (!block_word_looks_free(b, track_read_word(b)))
         return false;
     struct heap *h = lx_tls_heap;

@@ -170,6 +170,17 @@ void slab_collect(struct page *pg)
  * made 5 times the madvise calls (99k against 21k) for 9% less peak RSS.
  */
 
+/* LX_KEY_HOLES in local_key says hole_blocks != 0: a free of a block that starts
+ * on a hole (a double free: its first word reads zero, not a link) must not pass
+ * the fast path. A slab with holes is never full (slab_refill carves them first). */
+static void slab_mark_holes(struct page *pg)
+{
+    if (pg->hole_blocks != 0)
+        pg->local_key |= LX_KEY_HOLES;
+    else
+        pg->local_key &= ~LX_KEY_HOLES;
+}
+
 /* Index of the first block starting at or after byte `off` of the slab. */
 static size_t block_at_or_after(size_t off, size_t bs)
 {
@@ -177,91 +188,74 @@ static size_t block_at_or_after(size_t off, size_t bs)
 }
 
 /*
- * Which carved blocks are free (listed, or in a hole). With the live bitmap that
- * is a clear live bit, and a page's blocks are tested a word of bits at a time.
- * Without it (LX_HARDEN=0) the free list is walked into a bitmap of blocks (a
- * dependent load per block, several times slower).
+ * Which carved blocks are free (listed, or in a hole), as a bitmap of blocks.
+ * Hardened, a block's first word says it (slab.h, block_word_looks_free), so the
+ * carved blocks are read in address order, a sequential scan; the count of the
+ * blocks that look free must then equal the count the slab keeps (capacity -
+ * used - hole_blocks), else something that is not on a list looks free (a remote
+ * free pushed since the collect, a delayed free, or a live block whose data
+ * happen to decode as a link) and the view is not trusted: the slab is left for
+ * the next sweep. Without hardening the free lists are walked instead (a
+ * dependent load per free block, several times slower).
  */
-#if LX_HARDEN
-struct free_view {
-    struct segment *seg;
-    size_t base; /* live-bit index of the slab's first byte */
-};
-
-static void free_view_init(struct free_view *v, struct page *pg, const struct page *run)
-{
-    (void)run;
-    v->seg = page_segment(pg);
-    v->base = (size_t)(pg->start - (uint8_t *)v->seg) / LX_ALIGN;
-}
-
-/* Blocks first..last (inclusive) are all free: no live bit from the first one's
- * to the last one's (only block starts ever carry one). */
-static bool free_view_all(const struct free_view *v, const struct page *pg, size_t first,
-                          size_t last)
-{
-    size_t lo = v->base + first * pg->block_size / LX_ALIGN;
-    size_t hi = v->base + last * pg->block_size / LX_ALIGN;
-    for (size_t w = lo / 64; w <= hi / 64; w++) {
-        uint64_t bits = atomic_load_explicit(&v->seg->live[w], memory_order_relaxed);
-        if (w == lo / 64)
-            bits &= ~(uint64_t)0 << (lo % 64);
-        if (w == hi / 64 && hi % 64 != 63)
-            bits &= ((uint64_t)1 << (hi % 64 + 1)) - 1;
-        if (bits != 0)
-            return false;
-    }
-    return true;
-}
-
-static bool free_view_one(const struct free_view *v, const struct page *pg, size_t i)
-{
-    return free_view_all(v, pg, i, i);
-}
-#else
 #define LX_SLAB_MAX_BLOCKS (LX_SLAB_MAX_PAGES * LX_PAGE_SIZE / LX_ALIGN)
 struct free_view {
     uint64_t map[LX_SLAB_MAX_BLOCKS / 64]; /* bit i: block i is free */
 };
 
-static void free_view_init(struct free_view *v, struct page *pg, const struct page *run)
+static void free_view_set(struct free_view *v, size_t i)
+{
+    v->map[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool free_view_init(struct free_view *v, struct page *pg, const struct page *run)
 {
     size_t bs = pg->block_size, cap = pg->capacity;
     for (size_t w = 0; w < (cap + 63) / 64; w++)
         v->map[w] = 0;
-    for (int list = 0; list < 2; list++) {
-        struct block *b = list == 0 ? pg->free : pg->local_free;
-        for (; b != NULL; b = block_next_checked(pg, b)) {
-            size_t i = (size_t)((uint8_t *)b - pg->start) / bs;
-            v->map[i / 64] |= (uint64_t)1 << (i % 64);
+    size_t npages = (cap * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t seen = 0;
+    for (size_t p = 0; p < npages; p++) {
+        size_t first = block_at_or_after(p << LX_PAGE_SHIFT, bs);
+        size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
+        if (last > cap)
+            last = cap;
+        bool hole = pg->hole_blocks != 0 && run[p].hole;
+        for (size_t i = first; i < last; i++) {
+            if (hole) {
+                free_view_set(v, i);
+            } else if (LX_HARDEN) {
+                struct block *b = (struct block *)(pg->start + i * bs);
+                if (block_word_looks_free(b, track_read_word(b))) {
+                    free_view_set(v, i);
+                    seen++;
+                }
+            }
         }
     }
-    size_t npages = (cap * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    for (size_t p = 0; p < npages && pg->hole_blocks != 0; p++) {
-        if (!run[p].hole)
-            continue;
-        size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
-        for (size_t i = block_at_or_after(p << LX_PAGE_SHIFT, bs); i < last && i < cap; i++)
-            v->map[i / 64] |= (uint64_t)1 << (i % 64);
+    if (LX_HARDEN)
+        return seen == cap - pg->used - pg->hole_blocks;
+    for (int list = 0; list < 2; list++) {
+        struct block *b = list == 0 ? pg->free : pg->local_free;
+        for (; b != NULL; b = block_next_checked(pg, b))
+            free_view_set(v, (size_t)((uint8_t *)b - pg->start) / bs);
     }
+    return true;
 }
 
-static bool free_view_one(const struct free_view *v, const struct page *pg, size_t i)
+static bool free_view_one(const struct free_view *v, size_t i)
 {
-    (void)pg;
     return (v->map[i / 64] >> (i % 64)) & 1;
 }
 
-static bool free_view_all(const struct free_view *v, const struct page *pg, size_t first,
-                          size_t last)
+static bool free_view_all(const struct free_view *v, size_t first, size_t last)
 {
     for (size_t i = first; i <= last; i++) {
-        if (!free_view_one(v, pg, i))
+        if (!free_view_one(v, i))
             return false;
     }
     return true;
 }
-#endif /* LX_HARDEN */
 
 size_t slab_purge(struct page *pg, bool all)
 {
@@ -280,7 +274,8 @@ size_t slab_purge(struct page *pg, bool all)
     }
     struct free_view view;
     uint8_t purge[LX_SLAB_MAX_PAGES];
-    free_view_init(&view, pg, run);
+    if (!free_view_init(&view, pg, run))
+        return 0;
     /* A last page the next carve will write into is never a hole: its new blocks
      * would be listed and in the hole at once. */
     size_t whole = npages;
@@ -300,7 +295,7 @@ size_t slab_purge(struct page *pg, bool all)
         size_t hi = (((p + 1) << LX_PAGE_SHIFT) - 1) / bs;
         if (hi >= cap)
             hi = cap - 1;
-        bool all_free = free_view_all(&view, pg, lo, hi);
+        bool all_free = free_view_all(&view, lo, hi);
         purge[p] = all_free && (all || run[p].idle || run[p].hole);
         fresh += purge[p] && !run[p].hole;
         waiting += all_free && !purge[p];
@@ -323,7 +318,7 @@ size_t slab_purge(struct page *pg, bool all)
         }
         struct block *head = NULL;
         for (size_t i = cap; i-- > 0;) {
-            if (run[(i * bs) >> LX_PAGE_SHIFT].hole || !free_view_one(&view, pg, i))
+            if (run[(i * bs) >> LX_PAGE_SHIFT].hole || !free_view_one(&view, i))
                 continue;
             struct block *b = (struct block *)(pg->start + i * bs);
             block_set_next(b, head);
@@ -332,6 +327,7 @@ size_t slab_purge(struct page *pg, bool all)
         pg->free = head;
         pg->local_free = NULL;
         pg->hole_blocks = (uint16_t)holes;
+        slab_mark_holes(pg);
         lx_assert(pg->used + holes <= cap);
         for (size_t p = 0; p < npages;) {
             if (!purge[p]) {
@@ -387,5 +383,6 @@ bool slab_refill(struct page *pg)
     pg->free = tail;
     run[p].hole = 0;
     pg->hole_blocks = (uint16_t)(pg->hole_blocks - (last - first));
+    slab_mark_holes(pg);
     return true;
 }

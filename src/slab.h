@@ -147,6 +147,17 @@ LX_INLINE void block_clear_link(struct block *b)
 }
 #endif /* LX_HARDEN */
 
+/* Does block `b` of slab `pg` start on one of its holes (slab.c)? Then it is free,
+ * though its first word, on a page given back, reads as zero. Any thread may ask:
+ * a block handed out after its hole was carved again was handed out by the
+ * owner, after it cleared the mark. */
+LX_INLINE bool slab_block_in_hole(const struct page *pg, const struct block *b)
+{
+    if (pg->hole_blocks == 0)
+        return false;
+    return pg[((const uint8_t *)b - pg->start) >> LX_PAGE_SHIFT].hole != 0;
+}
+
 /* Owner only: is `b` on one of pg's free lists (free, local_free, remote frees)? */
 bool slab_lists_contain(struct page *pg, const struct block *b);
 
