@@ -634,17 +634,16 @@ LX_EXPORT void lx_free(void *p)
         free_segment_normal(h, (uintptr_t)p, base, slot)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
         struct segment *seg = (struct segment *)base;
-        unsigned idx = seg->head[off >> LX_PAGE_SHIFT];
-        struct page *pg = &seg->pages[idx];
+        struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
         struct block *b = p;
         /* A pointer that does not start a carved block of this slab (inside a
          * block, misaligned, past the carved end), or a block that looks free
          * already, goes to the slow path, which says which; so does every free
          * into a slab with holes (LX_KEY_HOLES: a block on a purged page reads
-         * as zeroes, not as free). The slab starts at its first page. */
+         * as zeroes, not as free). */
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
             LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
-            LX_LIKELY(slab_block_start(pg, (uint32_t)off - (idx << LX_PAGE_SHIFT))) &&
+            LX_LIKELY(slab_block_start(pg, (uint32_t)((uintptr_t)b - (uintptr_t)pg->start))) &&
             LX_LIKELY(!block_looks_free(b))) {
             block_set_next(b, pg->local_free);
             pg->local_free = b;

@@ -281,7 +281,7 @@ static void heap_release_slab(struct heap *h, struct page *pg)
     arena_free_run(pg);
 }
 
-void heap_page_empty(struct heap *h, struct page *pg)
+LX_NOINLINE void heap_page_empty(struct heap *h, struct page *pg)
 {
     struct page_queue *q = &h->queues[pg->class_idx];
     if (q->head == pg && pg->next == NULL)

@@ -37,6 +37,7 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->start = page_address(page_segment(pg), pg);
     pg->next = pg->prev = NULL;
     pg->capacity = 0;
+    pg->carved_end = 0;
     pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / ci->size);
     pg->swept_free = pg->swept_local = NULL;
     pg->swept_used = UINT16_MAX; /* never a real count: the first sweep looks */
@@ -67,6 +68,7 @@ bool slab_extend(struct page *pg)
     }
     pg->free = tail;
     pg->capacity = (uint16_t)(pg->capacity + n);
+    pg->carved_end = (uint32_t)(pg->capacity * bs);
     return true;
 }
 

@@ -76,10 +76,12 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  * Free and start checks (default hardening, no per-block state):
  *
  *   slab_block_start  is offset n of a slab the start of one of its carved
- *                     blocks? One multiplication by a per-class constant gives
- *                     both the quotient and the divisibility (exact division by
- *                     a 64-bit reciprocal, valid for 32-bit n): a pointer inside
- *                     a block, misaligned, or past the carved blocks fails.
+ *                     blocks? The low half of one multiplication by a per-class
+ *                     reciprocal says whether the class size divides n (exact
+ *                     for 32-bit n: Lemire, Kaser and Kurz, "Faster remainder by
+ *                     direct computation", 2019), and n must lie below the
+ *                     carved end: a pointer inside a block, misaligned, or past
+ *                     the carved blocks fails.
  *   block_looks_free  does the block's first word decode to a free-list link
  *                     (NULL, or a 16-byte aligned address in its own segment)?
  *                     A free block's does; a live block's first word is zeroed
@@ -94,13 +96,10 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  * they look free) and their delayed link in the second.
  */
 #if LX_HARDEN
-__extension__ typedef unsigned __int128 lx_u128;
-
 LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
 {
     uint64_t m = pg->div_magic;
-    lx_u128 prod = (lx_u128)m * n;
-    return LX_LIKELY((uint64_t)prod < m) && LX_LIKELY((uint64_t)(prod >> 64) < pg->capacity);
+    return LX_LIKELY((uint64_t)n * m < m) && LX_LIKELY(n < pg->carved_end);
 }
 
 /* Would `word`, stored in b's first word, be a link of b's list? */

@@ -66,7 +66,7 @@ enum run_kind {
 #define LX_XFREE_NOTIFY ((uintptr_t)1)
 
 /*
- * Page-run descriptor, 128 bytes. The first 40 bytes are all the malloc and free
+ * Page-run descriptor, 128 bytes. The first 48 bytes are all the malloc and free
  * fast paths read; 128-byte descriptors start on a cache line, so those share one.
  */
 struct page {
@@ -79,12 +79,13 @@ struct page {
     uint16_t capacity;        /* slab: blocks carved so far; owner */
     uint16_t reserved;        /* slab: blocks that fit the run */
     uint64_t div_magic;       /* slab: lx_class_div of its class (slab.h) */
+    uint32_t carved_end;      /* slab: capacity * block_size; owner */
+    uint32_t block_size;      /* slab: class size; large: usable bytes */
 
     _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
     uint8_t *start;            /* slab: first block; large: the user block */
     struct page *next;         /* heap queue, full list, or arena free list */
     struct page *prev;
-    uint32_t block_size;       /* slab: class size; large: usable bytes */
     uint16_t run_pages;        /* length of the run in pages */
     uint8_t order;             /* RUN_FREE: buddy order */
     uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
@@ -104,7 +105,7 @@ struct page {
             uint8_t idle;              /* any page: all its blocks were free at the last sweep */
         };
     };
-    uint64_t pad[3];
+    uint64_t pad[2];
 };
 
 /* Segment kinds (struct segment.kind). */
