@@ -495,10 +495,10 @@ LX_EXPORT void *lx_malloc(size_t size)
 {
     struct heap *h = lx_tls_heap;
     if (LX_LIKELY(size <= LX_DIRECT_MAX)) {
-        struct page *pg = h->direct[(size + LX_ALIGN - 1) / LX_ALIGN];
+        struct page *pg = atomic_load_explicit(&h->direct[(size + LX_ALIGN - 1) / LX_ALIGN],
+                                               memory_order_relaxed);
         struct block *b = pg->free;
-        if (LX_LIKELY(b != NULL) &&
-            LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))) {
+        if (LX_LIKELY(b != NULL)) {
             struct block *next = block_next(b);
             /* A bad link goes to the slow path, which pops the same block and reports. */
             if (LX_LIKELY(block_link_ok(b, next))) {
@@ -610,7 +610,9 @@ LX_COLD static void free_slow(void *p, const void *caller)
 static bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, unsigned slot)
 {
     uint64_t gen = atomic_load_explicit(&lx_segment_gen, memory_order_acquire);
-    if (segmap_get(p) != SEGMAP_NORMAL)
+    /* With hooks on, nothing is remembered and every free takes the slow path. */
+    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) ||
+        segmap_get(p) != SEGMAP_NORMAL)
         return false;
     if (h != &lx_empty_heap) {
         if (h->seg_seen_gen != gen) {
@@ -642,7 +644,6 @@ LX_EXPORT void lx_free(void *p)
          * into a slab with holes (LX_KEY_HOLES: a block on a purged page reads
          * as zeroes, not as free). */
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
-            LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)) &&
             LX_LIKELY(slab_block_start(pg, (uint32_t)((uintptr_t)b - (uintptr_t)pg->start))) &&
             LX_LIKELY(!block_looks_free(b))) {
             block_set_next(b, pg->local_free);
@@ -893,7 +894,11 @@ LX_EXPORT int lx_mallopt(int param, int value)
     lx_process_init();
     if (param <= -1000) /* lxmalloc's own parameters come from the environment only */
         return 0;
-    return options_mallopt(param, value);
+    unsigned char hooks = atomic_load(&lx_hooks_active);
+    int ok = options_mallopt(param, value);
+    if (atomic_load(&lx_hooks_active) != hooks)
+        heaps_hooks_changed();
+    return ok;
 }
 
 LX_EXPORT int lx_malloc_trim(size_t pad)

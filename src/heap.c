@@ -29,6 +29,7 @@
 #include "heap.h"
 
 #include "check.h"
+#include "options.h"
 #include "os.h"
 #include "pages.h"
 #include "report.h"
@@ -74,7 +75,7 @@ static struct heap *heap_new_locked(uint32_t owned)
     meta_cursor += size;
     meta_left -= size;
     for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
-        h->direct[d] = &lx_empty_page;
+        atomic_store_explicit(&h->direct[d], &lx_empty_page, memory_order_relaxed);
     h->arena = arena_pick();
     h->id = ++lx_heap_ids;
     h->owned = owned;
@@ -95,14 +96,36 @@ struct heap *heap_new_first_class(void)
 
 /* ---- queues ------------------------------------------------------------ */
 
-static void direct_update(struct heap *h, unsigned cls)
+static void direct_fill(struct heap *h, unsigned cls, struct page *pg)
 {
     const struct sizeclass_info *ci = &lx_classes[cls];
-    struct page *pg = h->queues[cls].head;
-    if (pg == NULL)
-        pg = &lx_empty_page;
     for (unsigned d = ci->direct_lo; d <= ci->direct_hi; d++)
-        h->direct[d] = pg;
+        atomic_store_explicit(&h->direct[d], pg, memory_order_relaxed);
+}
+
+/*
+ * Point the direct table at the class's first slab. While hooks are active
+ * (lx_hooks_active: perturbation, valgrind, the profiler) every entry leads to
+ * the empty slab instead, so that the malloc fast path, which does not test the
+ * hooks, falls into the slow path. Another thread may turn hooks on meanwhile
+ * (heaps_hooks_changed empties every table): a store here, a fence, and a new
+ * look at the hooks on this side, the hooks' store, a fence and the emptying on
+ * that side, so either this thread sees them or its store comes before the
+ * emptying.
+ */
+static void direct_update(struct heap *h, unsigned cls)
+{
+    if (lx_classes[cls].direct_lo > lx_classes[cls].direct_hi)
+        return; /* sizes above LX_DIRECT_MAX: no entries */
+    struct page *pg = h->queues[cls].head;
+    if (pg == NULL || atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+        pg = &lx_empty_page;
+    direct_fill(h, cls, pg);
+    if (pg == &lx_empty_page)
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+        direct_fill(h, cls, &lx_empty_page);
 }
 
 static void queue_push_front(struct heap *h, struct page *pg)
@@ -387,6 +410,9 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
             if (pg != q->head) {
                 queue_remove(h, pg);
                 queue_push_front(h, pg);
+            } else if (atomic_load_explicit(&h->direct[lx_classes[cls].direct_lo],
+                                            memory_order_relaxed) != pg) {
+                direct_update(h, cls); /* emptied while hooks were on */
             }
             struct block *b = slab_pop(pg);
             stats_small_alloc(h, cls);
@@ -535,6 +561,24 @@ void heaps_fork_parent(void)
     lx_unlock(&lx_heaps_lock);
 }
 
+/* lx_hooks_active changed (mallopt): when hooks are on, every heap's direct
+ * table is emptied (direct_update says why this cannot race an owner's update)
+ * and every heap forgets the segments its frees met, so that both fast paths,
+ * which do not test the hooks, send the next call to a slow path that does. */
+void heaps_hooks_changed(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    atomic_fetch_add_explicit(&lx_segment_gen, 1, memory_order_release);
+    if (!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+        return;
+    lx_lock(&lx_heaps_lock);
+    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
+        for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
+            atomic_store_explicit(&h->direct[d], &lx_empty_page, memory_order_relaxed);
+    }
+    lx_unlock(&lx_heaps_lock);
+}
+
 /* Only the forking thread lives on in the child. The heaps of the others are left
  * alone, still marked owned, never adopted nor collected: their threads take no
  * lock on the fast paths or on a heap's own slow paths, so fork may have stopped
@@ -619,7 +663,8 @@ size_t heap_check(struct heap *h)
         }
         struct page *want = q->head != NULL ? q->head : &lx_empty_page;
         for (unsigned d = lx_classes[c].direct_lo; d <= lx_classes[c].direct_hi; d++) {
-            if (h->direct[d] != want) {
+            struct page *e = atomic_load_explicit(&h->direct[d], memory_order_relaxed);
+            if (e != want && e != &lx_empty_page) {
                 lx_message("check: heap %u direct entry %u is stale", h->id, d);
                 problems++;
             }

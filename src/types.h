@@ -147,7 +147,7 @@ struct page_queue {
 
 /* Per-thread heap. Only its owner thread touches the plain fields. */
 struct heap {
-    struct page *direct[LX_DIRECT_COUNT];          /* (size+15)/16 -> slab serving it */
+    struct page *_Atomic direct[LX_DIRECT_COUNT];  /* (size+15)/16 -> slab serving it */
     struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
     struct page *full;                             /* slabs with none, all classes */
     uintptr_t seg_seen[LX_SEG_SEEN];               /* normal segments free() met; owner */

@@ -293,7 +293,7 @@ LX_EXPORT void lx_heap_destroy(lx_heap_t *x)
     }
     h->full = NULL;
     for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
-        h->direct[d] = &lx_empty_page;
+        atomic_store_explicit(&h->direct[d], &lx_empty_page, memory_order_relaxed);
     h->slab_pages = h->sweep_pages = 0; /* a recycled heap starts its sweep count anew */
     heap_flush_stats(h);
     large_owner_release_all(&x->large);

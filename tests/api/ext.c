@@ -10,6 +10,7 @@
  * it changes.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "lxt.h"
@@ -189,6 +190,46 @@ static void perturb(void)
     CHECK(T_mallopt(M_PERTURB, 0) == 1, "mallopt(M_PERTURB, 0) did not return 1");
 }
 
+/* M_PERTURB set by one thread reaches a thread whose heap already serves the size
+ * from its fast path (a slab with free blocks, met before the change). */
+static pthread_barrier_t perturb_bar;
+
+static void *perturb_peer(void *arg)
+{
+    (void)arg;
+    void *warm[64];
+    for (int i = 0; i < 64; i++)
+        warm[i] = T_malloc(48);
+    for (int i = 0; i < 64; i++)
+        T_free(warm[i]);
+    pthread_barrier_wait(&perturb_bar); /* the main thread sets M_PERTURB */
+    pthread_barrier_wait(&perturb_bar);
+    unsigned char *p = T_malloc(48);
+    uintptr_t bad = p == NULL;
+    for (size_t k = 0; p != NULL && k < 48; k++)
+        bad |= p[k] != 0x5a;
+    T_free(p);
+    return (void *)bad;
+}
+
+static void perturb_other_thread(void)
+{
+    if (lxt_system_mode())
+        return; /* glibc's thread cache skips perturbation */
+    pthread_t t;
+    CHECK(pthread_barrier_init(&perturb_bar, NULL, 2) == 0, "pthread_barrier_init");
+    CHECK(pthread_create(&t, NULL, perturb_peer, NULL) == 0, "pthread_create");
+    pthread_barrier_wait(&perturb_bar);
+    CHECK(T_mallopt(M_PERTURB, 0xa5) == 1, "mallopt(M_PERTURB, 0xa5) did not return 1");
+    pthread_barrier_wait(&perturb_bar);
+    void *bad = NULL;
+    CHECK(pthread_join(t, &bad) == 0, "pthread_join");
+    CHECK(bad == NULL, "another thread's malloc(48) after mallopt(M_PERTURB, 0xa5) in this one "
+          "did not read 0x5a");
+    CHECK(T_mallopt(M_PERTURB, 0) == 1, "mallopt(M_PERTURB, 0) did not return 1");
+    pthread_barrier_destroy(&perturb_bar);
+}
+
 static void call_malloc_stats(void) { T_malloc_stats(); }
 
 static void stats_trim_info(void)
@@ -272,6 +313,7 @@ int main(void)
     opts();
     threshold_changes();
     perturb();
+    perturb_other_thread();
     info();
     stats_trim_info();
     sized();
