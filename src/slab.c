@@ -190,7 +190,7 @@ static size_t block_at_or_after(size_t off, size_t bs)
 }
 
 /*
- * Which carved blocks are free (listed, or in a hole), as a bitmap of blocks.
+ * Which carved blocks are free (listed, or in a hole), one bit per block.
  * Hardened, a block's first word says it (slab.h, block_word_looks_free), so the
  * carved blocks are read in address order, a sequential scan; the count of the
  * blocks that look free must then equal the count the slab keeps (capacity -

@@ -66,7 +66,7 @@ enum run_kind {
 #define LX_XFREE_NOTIFY ((uintptr_t)1)
 
 /*
- * Page-run descriptor, 128 bytes. The first 48 bytes are all the malloc and free
+ * Page-run descriptor, 128 bytes. The first 64 bytes are all the malloc and free
  * fast paths read; 128-byte descriptors start on a cache line, so those share one.
  */
 struct page {
