@@ -315,8 +315,8 @@ LX_NOINLINE void heap_page_empty(struct heap *h, struct page *pg)
 
 /* Worth a look for holes: at least LX_HOLE_MIN_PAGES pages' worth of free
  * blocks, and at most half of the carved blocks in use (on a fuller slab whole
- * free pages are rare unless blocks are 2 KiB or more). Read before collecting:
- * local frees are already out of `used`. */
+ * free pages are rare unless blocks are 2 KiB or more). Read after the remote
+ * frees are taken back; local frees are already out of `used`. */
 static bool slab_sparse(const struct page *pg)
 {
     size_t free_count = (size_t)pg->capacity - pg->used - pg->hole_blocks;
@@ -330,9 +330,9 @@ enum sweep { SWEEP_NONE, SWEEP_IDLE, SWEEP_ALL };
 
 /* Collect every queued slab of `h` and its delayed frees; release the empty
  * slabs. With `all`, even a class's last slab goes. A sweep also purges the free
- * pages of slabs that changed since they were last swept (slab_purge): with
- * SWEEP_IDLE the sparse ones, pages found free twice; with SWEEP_ALL
- * (malloc_trim) every free page. */
+ * pages of slabs (slab_purge): with SWEEP_IDLE those of sparse slabs that have
+ * changed enough since they were last swept (slab_swept), pages found free
+ * twice; with SWEEP_ALL (malloc_trim) every free page of every slab. */
 static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
 {
     heap_take_delayed(h);
@@ -340,14 +340,14 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
         struct page *pg = h->queues[c].head;
         while (pg != NULL) {
             struct page *next = pg->next;
-            bool look = sweep != SWEEP_NONE && !slab_swept(pg) &&
-                        (sweep == SWEEP_ALL || slab_sparse(pg));
             /* A sweep takes only the remote frees (for `used`): merging local_free
              * into free walks a list, and slab_purge rebuilds both when it acts. */
             if (sweep != SWEEP_NONE)
                 (void)slab_collect_thread(pg);
             else
                 slab_collect(pg);
+            bool look = sweep == SWEEP_ALL ||
+                        (sweep == SWEEP_IDLE && !slab_swept(pg) && slab_sparse(pg));
             if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
                 heap_release_slab(h, pg);
             else if (look)

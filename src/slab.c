@@ -39,8 +39,8 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->capacity = 0;
     pg->carved_end = 0;
     pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / ci->size);
-    pg->swept_free = pg->swept_local = NULL;
     pg->swept_used = UINT16_MAX; /* never a real count: the first sweep looks */
+    pg->swept_need = 1;
     pg->hole_blocks = 0;
     pg->marks = 0;
 }
@@ -210,6 +210,21 @@ static void free_view_set(struct free_view *v, size_t i)
     v->map[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
+/* The bits of blocks lo..hi-1 that lie in word lo / 64, as a mask; *n how many. */
+static uint64_t free_view_mask(size_t lo, size_t hi, size_t *n)
+{
+    size_t b = lo % 64;
+    *n = hi - lo < 64 - b ? hi - lo : 64 - b;
+    return (*n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << *n) - 1) << b;
+}
+
+static void free_view_set_range(struct free_view *v, size_t lo, size_t hi)
+{
+    size_t n;
+    for (; lo < hi; lo += n)
+        v->map[lo / 64] |= free_view_mask(lo, hi, &n);
+}
+
 static bool free_view_init(struct free_view *v, struct page *pg, const struct page *run)
 {
     size_t bs = pg->block_size, cap = pg->capacity;
@@ -222,13 +237,12 @@ static bool free_view_init(struct free_view *v, struct page *pg, const struct pa
         size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
         if (last > cap)
             last = cap;
-        bool hole = pg->hole_blocks != 0 && run[p].hole;
-        for (size_t i = first; i < last; i++) {
-            if (hole) {
-                free_view_set(v, i);
-            } else if (LX_HARDEN) {
-                struct block *b = (struct block *)(pg->start + i * bs);
-                if (block_word_looks_free(b, track_read_word(b))) {
+        if (pg->hole_blocks != 0 && run[p].hole) {
+            free_view_set_range(v, first, last);
+        } else if (LX_HARDEN) {
+            uint8_t *a = pg->start + first * bs;
+            for (size_t i = first; i < last; i++, a += bs) {
+                if (block_word_looks_free((struct block *)a, track_read_word(a))) {
                     free_view_set(v, i);
                     seen++;
                 }
@@ -250,10 +264,13 @@ static bool free_view_one(const struct free_view *v, size_t i)
     return (v->map[i / 64] >> (i % 64)) & 1;
 }
 
+/* Blocks first..last (inclusive) are all free. */
 static bool free_view_all(const struct free_view *v, size_t first, size_t last)
 {
-    for (size_t i = first; i <= last; i++) {
-        if (!free_view_one(v, i))
+    size_t n;
+    for (size_t i = first; i <= last; i += n) {
+        uint64_t m = free_view_mask(i, last + 1, &n);
+        if ((v->map[i / 64] & m) != m)
             return false;
     }
     return true;
@@ -276,8 +293,10 @@ size_t slab_purge(struct page *pg, bool all)
     }
     struct free_view view;
     uint8_t purge[LX_SLAB_MAX_PAGES];
-    if (!free_view_init(&view, pg, run))
+    if (!free_view_init(&view, pg, run)) {
+        pg->swept_used = UINT16_MAX; /* look again at the next sweep */
         return 0;
+    }
     /* A last page the next carve will write into is never a hole: its new blocks
      * would be listed and in the hole at once. */
     size_t whole = npages;
@@ -344,18 +363,19 @@ size_t slab_purge(struct page *pg, bool all)
             p = q;
         }
     }
-    pg->swept_free = pg->free;
-    pg->swept_local = pg->local_free;
     /* Pages found free but kept want another look, changed or not. */
-    pg->swept_used = waiting != 0 || (fresh != 0 && !acting) ? UINT16_MAX : pg->used;
+    /* Pages seen free for the first time want a second look at the next sweep.
+     * Pages that qualify but are too few to act on want a look as soon as any
+     * block comes back; otherwise a page's worth of blocks must (slab_swept). */
+    size_t per_page = LX_PAGE_SIZE / bs;
+    pg->swept_used = waiting != 0 ? UINT16_MAX : pg->used;
+    pg->swept_need = (uint16_t)(fresh != 0 && !acting ? 1 : per_page != 0 ? per_page : 1);
     return purged;
 }
 
 bool slab_swept(const struct page *pg)
 {
-    return pg->free == pg->swept_free && pg->local_free == pg->swept_local &&
-           pg->used == pg->swept_used &&
-           atomic_load_explicit(&pg->xthread_free, memory_order_relaxed) == 0;
+    return pg->swept_used != UINT16_MAX && (size_t)pg->used + pg->swept_need > pg->swept_used;
 }
 
 bool slab_refill(struct page *pg)

@@ -210,7 +210,12 @@ bool slab_extend(struct page *pg);
  * call too, and only when there are LX_HOLE_MIN_PAGES of them. Returns the bytes
  * given back. */
 size_t slab_purge(struct page *pg, bool all);
-/* Nothing changed since the last slab_purge (so another would find nothing new). */
+/* Too little changed since the last slab_purge for another to be worth its cost:
+ * fewer blocks came back (net) than it asked for (a page's worth, or one when it
+ * found free pages too few to give back), and no page found free then waits for
+ * a second look. Reading every block's first word costs about
+ * ten times what reading a bitmap did; on frag, sweeping every slab that changed
+ * at all cost a third of the run time. */
 bool slab_swept(const struct page *pg);
 /* Put blocks on the empty free list: a hole's first, else slab_extend. */
 bool slab_refill(struct page *pg);

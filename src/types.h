@@ -96,9 +96,8 @@ struct page {
             uint64_t freed_ns;       /* when it went on the dirty list */
         };
         struct { /* RUN_SLAB of a heap (slab.c: holes); owner */
-            struct block *swept_free;  /* head: `free` when last swept */
-            struct block *swept_local; /* head: `local_free` then */
-            uint16_t swept_used;       /* head: `used` then */
+            uint16_t swept_used;       /* head: `used` when last swept */
+            uint16_t swept_need;       /* head: blocks back since then worth a sweep */
             uint16_t hole_blocks;      /* head: free blocks in holes, off every list */
             uint8_t marks;             /* head: the run's pages' hole and idle are set */
             uint8_t hole;              /* any page of the run: it is a hole */
