@@ -625,17 +625,24 @@ static bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, uns
     return true;
 }
 
+/* Is p in a normal segment, with no hook on? A segment this heap met before
+ * needs no segment-map lookup. */
+LX_INLINE bool heap_segment_normal(struct heap *h, uintptr_t p)
+{
+    uintptr_t base = p & ~(uintptr_t)LX_SEGMENT_MASK;
+    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
+    return (LX_LIKELY(h->seg_seen[slot] == base) &&
+            LX_LIKELY(h->seg_seen_gen ==
+                      atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
+           free_segment_normal(h, p, base, slot);
+}
+
 LX_EXPORT void lx_free(void *p)
 {
     struct heap *h = lx_tls_heap;
-    uintptr_t base = (uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK;
-    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
-    /* A segment this heap met before needs no segment-map lookup. */
-    if ((LX_LIKELY(h->seg_seen[slot] == base) &&
-         LX_LIKELY(h->seg_seen_gen == atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
-        free_segment_normal(h, (uintptr_t)p, base, slot)) {
+    if (heap_segment_normal(h, (uintptr_t)p)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
-        struct segment *seg = (struct segment *)base;
+        struct segment *seg = (struct segment *)((uintptr_t)p - off);
         struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
         struct block *b = p;
         /* A pointer that does not start a carved block of this slab (inside a
@@ -875,6 +882,22 @@ LX_EXPORT void *lx_pvalloc(size_t size)
 
 LX_EXPORT size_t lx_malloc_usable_size(void *p)
 {
+    /* Programs that keep count of their memory (redis) ask after every malloc
+     * and before every free: the start of a live small or large block is
+     * answered here, with free's checks; anything else takes the full lookup,
+     * which reports a bad pointer. */
+    if (heap_segment_normal(lx_tls_heap, (uintptr_t)p)) {
+        struct segment *seg = segment_of(p);
+        struct page *pg = segment_page_of(seg, p);
+        struct block *b = p;
+        if (pg->kind == RUN_SLAB) {
+            if (LX_LIKELY(slab_block_start(pg, (uint32_t)((uintptr_t)b - (uintptr_t)pg->start))) &&
+                LX_LIKELY(!block_looks_free(b)) && !slab_block_in_hole(pg, b))
+                return pg->block_size;
+        } else if (pg->kind == RUN_LARGE && (uint8_t *)p == pg->start) {
+            return pg->block_size;
+        }
+    }
     if (p == NULL)
         return 0;
     check_set_caller(__builtin_return_address(0));
