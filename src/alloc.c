@@ -651,7 +651,7 @@ LX_EXPORT void lx_free(void *p)
          * into a slab with holes (LX_KEY_HOLES: a block on a purged page reads
          * as zeroes, not as free). */
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
-            LX_LIKELY(slab_block_start(pg, (uint32_t)((uintptr_t)b - (uintptr_t)pg->start))) &&
+            LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
             LX_LIKELY(!block_looks_free(b))) {
             block_set_next(b, pg->local_free);
             pg->local_free = b;
@@ -891,7 +891,7 @@ LX_EXPORT size_t lx_malloc_usable_size(void *p)
         struct page *pg = segment_page_of(seg, p);
         struct block *b = p;
         if (pg->kind == RUN_SLAB) {
-            if (LX_LIKELY(slab_block_start(pg, (uint32_t)((uintptr_t)b - (uintptr_t)pg->start))) &&
+            if (LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
                 LX_LIKELY(!block_looks_free(b)) && !slab_block_in_hole(pg, b))
                 return pg->block_size;
         } else if (pg->kind == RUN_LARGE && (uint8_t *)p == pg->start) {

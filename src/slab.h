@@ -96,10 +96,11 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  * they look free) and their delayed link in the second.
  */
 #if LX_HARDEN
-LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
+/* n is a byte offset inside the slab's run, so below 2^32 as the exact test needs. */
+LX_INLINE bool slab_block_start(const struct page *pg, uintptr_t n)
 {
     uint64_t m = pg->div_magic;
-    return LX_LIKELY((uint64_t)n * m < m) && LX_LIKELY(n < pg->carved_end);
+    return LX_LIKELY(n * m < m) && LX_LIKELY((uint32_t)n < pg->carved_end);
 }
 
 /* Would `word`, stored in b's first word, be a link of b's list? */
@@ -120,7 +121,7 @@ LX_INLINE void block_clear_link(struct block *b)
     b->next = NULL;
 }
 #else
-LX_INLINE bool slab_block_start(const struct page *pg, uint32_t n)
+LX_INLINE bool slab_block_start(const struct page *pg, uintptr_t n)
 {
     (void)pg;
     (void)n;
