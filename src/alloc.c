@@ -607,7 +607,7 @@ LX_COLD static void free_slow(void *p, const void *caller)
 /* Is p in a normal segment? Asks the segment map, and remembers a yes in the
  * heap (never in the shared empty heap), tagged with the generation read first,
  * so that a segment destroyed meanwhile is not taken for one. */
-static bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, unsigned slot)
+LX_INLINE bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, unsigned slot)
 {
     uint64_t gen = atomic_load_explicit(&lx_segment_gen, memory_order_acquire);
     /* With hooks on, nothing is remembered and every free takes the slow path. */
@@ -642,7 +642,7 @@ LX_EXPORT void lx_free(void *p)
     struct heap *h = lx_tls_heap;
     if (heap_segment_normal(h, (uintptr_t)p)) {
         uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
-        struct segment *seg = (struct segment *)((uintptr_t)p - off);
+        struct segment *seg = (struct segment *)((uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK);
         struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
         struct block *b = p;
         /* A pointer that does not start a carved block of this slab (inside a
