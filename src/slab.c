@@ -163,8 +163,10 @@ void slab_collect(struct page *pg)
  *
  * Which pages qualify is read, not guessed: a page whose overlapping blocks are
  * all free (listed, or in a hole). Blocks other threads have freed but the owner
- * has not collected, and delayed frees, still count as in use, so their pages are
- * never purged under a thread pushing on them. A page must be found free at two
+ * has not collected, and delayed frees, still count as in use while their first
+ * words already look free: the counts then disagree (free_view_init) and the
+ * sweep passes the slab by, so no page is purged under a thread pushing on it. A
+ * page must be found free at two
  * sweeps in a row, and a slab purges only once LX_HOLE_MIN_PAGES pages qualify:
  * each madvise costs a system call (and in a threaded process a TLB shootdown),
  * and a page that a busy class empties and fills again between sweeps would come
