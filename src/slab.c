@@ -165,9 +165,9 @@ void slab_collect(struct page *pg)
  * all free (listed, or in a hole). Blocks other threads have freed but the owner
  * has not collected, and delayed frees, still count as in use while their first
  * words already look free: the counts then disagree (free_view_init) and the
- * sweep passes the slab by, so no page is purged under a thread pushing on it. A
- * page must be found free at two
- * sweeps in a row, and a slab purges only once LX_HOLE_MIN_PAGES pages qualify:
+ * sweep passes the slab by, so no page is purged under a thread pushing on it.
+ * A page must be found free at two sweeps in a row, and a slab purges only once
+ * LX_HOLE_MIN_PAGES pages qualify:
  * each madvise costs a system call (and in a threaded process a TLB shootdown),
  * and a page that a busy class empties and fills again between sweeps would come
  * straight back as a page fault. On frag, purging every free page at first sight
