@@ -191,6 +191,16 @@ static size_t block_at_or_after(size_t off, size_t bs)
     return (off + bs - 1) / bs;
 }
 
+/* The carved blocks that start on page p of the slab: first .. *last - 1. */
+static size_t page_blocks(const struct page *pg, size_t p, size_t *last)
+{
+    size_t bs = pg->block_size;
+    *last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
+    if (*last > pg->capacity)
+        *last = pg->capacity;
+    return block_at_or_after(p << LX_PAGE_SHIFT, bs);
+}
+
 /*
  * Which carved blocks are free (listed, or in a hole), one bit per block.
  * Hardened, a block's first word says it (slab.h, block_word_looks_free), so the
@@ -235,10 +245,8 @@ static bool free_view_init(struct free_view *v, struct page *pg, const struct pa
     size_t npages = (cap * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     size_t seen = 0;
     for (size_t p = 0; p < npages; p++) {
-        size_t first = block_at_or_after(p << LX_PAGE_SHIFT, bs);
-        size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
-        if (last > cap)
-            last = cap;
+        size_t last;
+        size_t first = page_blocks(pg, p, &last);
         if (pg->hole_blocks != 0 && run[p].hole) {
             free_view_set_range(v, first, last);
         } else if (LX_HARDEN) {
@@ -331,10 +339,8 @@ size_t slab_purge(struct page *pg, bool all)
          * that start on a purged page, before their links are gone. */
         size_t holes = 0;
         for (size_t p = 0; p < npages; p++) {
-            size_t first = block_at_or_after(p << LX_PAGE_SHIFT, bs);
-            size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
-            if (last > cap)
-                last = cap;
+            size_t last;
+            size_t first = page_blocks(pg, p, &last);
             run[p].hole = (uint8_t)(first < last && (purge[p] || run[p].hole));
             if (run[p].hole)
                 holes += last - first;
@@ -387,15 +393,12 @@ bool slab_refill(struct page *pg)
     struct segment *seg = page_segment(pg);
     struct page *run = &seg->pages[page_idx(seg, pg)];
     size_t bs = pg->block_size;
-    size_t cap = pg->capacity;
     size_t p = 0;
 
     while (!run[p].hole)
         p++;
-    size_t first = block_at_or_after(p << LX_PAGE_SHIFT, bs);
-    size_t last = block_at_or_after((p + 1) << LX_PAGE_SHIFT, bs);
-    if (last > cap)
-        last = cap;
+    size_t last;
+    size_t first = page_blocks(pg, p, &last);
     lx_assert(first < last && last - first <= pg->hole_blocks);
     track_undefined(pg->start + first * bs, (last - first) * bs);
     struct block *tail = pg->free;
