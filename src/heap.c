@@ -128,6 +128,16 @@ static void direct_update(struct heap *h, unsigned cls)
         direct_fill(h, cls, &lx_empty_page);
 }
 
+/* The class's entries were emptied while hooks were on: point them again. */
+static void direct_refresh(struct heap *h, unsigned cls)
+{
+    const struct sizeclass_info *ci = &lx_classes[cls];
+    if (ci->direct_lo <= ci->direct_hi &&
+        atomic_load_explicit(&h->direct[ci->direct_lo], memory_order_relaxed) !=
+            h->queues[cls].head)
+        direct_update(h, cls);
+}
+
 static void queue_push_front(struct heap *h, struct page *pg)
 {
     struct page_queue *q = &h->queues[pg->class_idx];
@@ -410,9 +420,8 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
             if (pg != q->head) {
                 queue_remove(h, pg);
                 queue_push_front(h, pg);
-            } else if (atomic_load_explicit(&h->direct[lx_classes[cls].direct_lo],
-                                            memory_order_relaxed) != pg) {
-                direct_update(h, cls); /* emptied while hooks were on */
+            } else {
+                direct_refresh(h, cls);
             }
             struct block *b = slab_pop(pg);
             stats_small_alloc(h, cls);
