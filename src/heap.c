@@ -434,7 +434,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     /* The heap grows: now and then (each time it has taken 1/64 of its slab pages
      * anew, at least 1 MiB), give back the free pages its sparse slabs hold. A
      * sweep visits every queued slab (a few loads each) and purges only those
-     * that changed since their last sweep. */
+     * that changed enough since their last sweep (slab_swept). */
     if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
         h->sweep_pages = 0;
 
