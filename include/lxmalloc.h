@@ -80,6 +80,7 @@ typedef struct lx_stats {
     unsigned long long purged_bytes;     /* free pages given back with madvise, cumulative */
     unsigned long long unmapped_bytes;   /* empty segments and cached huge blocks unmapped */
     unsigned long long huge_cached_bytes; /* freed huge blocks kept mapped for reuse */
+    unsigned long long run_cached_bytes;  /* freed slabs and large runs threads keep for reuse */
 } lx_stats_t;
 
 /* Fill *out with the current counters. Returns 0. */

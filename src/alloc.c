@@ -249,9 +249,7 @@ static unsigned class_for_alignment(size_t size, size_t alignment)
     return cls;
 }
 
-/* Any size and alignment (a power of two); NULL without touching errno. `*fresh`
- * says the memory is a new mapping and reads as zero. */
-static void *alloc_any(size_t size, size_t alignment, bool *fresh)
+static void *alloc_any_once(size_t size, size_t alignment, bool *fresh)
 {
     *fresh = false;
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX / 2)
@@ -276,13 +274,29 @@ static void *alloc_any(size_t size, size_t alignment, bool *fresh)
         }
         size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
         if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size) {
-            void *p = large_alloc(h->arena, size, alignment < LX_ALIGN ? LX_ALIGN : alignment);
+            void *p = large_alloc(h->arena, &h->runs, size,
+                                  alignment < LX_ALIGN ? LX_ALIGN : alignment);
             trace_tick();
             return p;
         }
     }
     void *p = huge_alloc(size, alignment, fresh);
     trace_tick();
+    return p;
+}
+
+/* Any size and alignment (a power of two); NULL without touching errno. `*fresh`
+ * says the memory is a new mapping and reads as zero. The runs the heap keeps
+ * for reuse hold address space and memory the kernel may need: on a failure
+ * they go back to their arenas, and the request is tried once more. */
+static void *alloc_any(size_t size, size_t alignment, bool *fresh)
+{
+    void *p = alloc_any_once(size, alignment, fresh);
+    struct heap *h = lx_tls_heap;
+    if (LX_UNLIKELY(p == NULL) && h != &lx_empty_heap && h->runs.count != 0) {
+        run_cache_flush(&h->runs, true);
+        p = alloc_any_once(size, alignment, fresh);
+    }
     return p;
 }
 
@@ -466,15 +480,19 @@ void alloc_debug_exit(void)
 /* ---- malloc ------------------------------------------------------------------ */
 
 /* Slow-path calls of this thread: every 64th gives the huge cache a chance to
- * unmap expired mappings, so a program that stops using huge blocks gets them
- * back without a background thread (the check is one load when the cache is empty). */
+ * unmap expired mappings, and the heap's run cache to give its expired runs to
+ * their arenas, so a program that stops using big blocks gets them back without
+ * a background thread (each check is one load when its cache is empty). */
 static LX_TLS unsigned lx_tls_slow_calls;
 
 LX_COLD static void *malloc_slow(size_t size, const void *caller)
 {
     check_set_caller(caller);
-    if (LX_UNLIKELY((++lx_tls_slow_calls & 63) == 0))
+    if (LX_UNLIKELY((++lx_tls_slow_calls & 63) == 0)) {
         (void)huge_cache_expire(false);
+        if (lx_tls_heap != &lx_empty_heap)
+            run_cache_flush(&lx_tls_heap->runs, false);
+    }
     bool fresh = false;
     void *p;
     if (LX_UNLIKELY(debug_on()))
@@ -571,7 +589,8 @@ static void free_known_block(void *p, const struct block_info *bi)
         if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(lx_tls_heap, bi->pg, p);
         } else {
-            large_free(bi->pg);
+            struct heap *h = lx_tls_heap;
+            large_free(bi->pg, h != &lx_empty_heap ? &h->runs : NULL);
             trace_tick();
         }
         break;

@@ -94,6 +94,9 @@
 #define LX_PURGE_SLACK_PAGES 512                  /* dirty pages an arena may always keep */
 #define LX_HUGE_CACHE_DEFAULT ((size_t)32 << 20)  /* freed huge blocks kept for reuse */
 #define LX_HUGE_CACHE_SLOTS 16
+#define LX_RUN_CACHE_SLOTS 8        /* freed runs a thread heap keeps (pages.c) */
+#define LX_RUN_CACHE_PAGES 512      /* their pages, at most (2 MiB) */
+#define LX_RUN_CACHE_RUN_MAX 128    /* longest run kept (512 KiB) */
 #define LX_SEG_SEEN 8 /* normal segments a heap remembers for free() (segment.h) */
 
 #define LX_ARENA_MAX 64

@@ -311,7 +311,8 @@ static void heap_release_slab(struct heap *h, struct page *pg)
     h->slab_pages -= h->slab_pages < pg->run_pages ? h->slab_pages : pg->run_pages;
     pg->local_key = 0;
     pg->free = pg->local_free = NULL;
-    arena_free_run(pg);
+    if (!run_cache_put(&h->runs, pg))
+        arena_free_run(pg);
 }
 
 LX_NOINLINE void heap_page_empty(struct heap *h, struct page *pg)
@@ -339,7 +340,8 @@ static bool slab_sparse(const struct page *pg)
 enum sweep { SWEEP_NONE, SWEEP_IDLE, SWEEP_ALL };
 
 /* Collect every queued slab of `h` and its delayed frees; release the empty
- * slabs. With `all`, even a class's last slab goes. A sweep also purges the free
+ * slabs. With `all`, even a class's last slab goes, and so do the runs the heap
+ * keeps for reuse (else only those older than the purge delay). A sweep also purges the free
  * pages of slabs (slab_purge): with SWEEP_IDLE those of sparse slabs that have
  * changed enough since they were last swept (slab_swept), pages found free
  * twice; with SWEEP_ALL (malloc_trim) every free page of every slab. */
@@ -365,6 +367,7 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
             pg = next;
         }
     }
+    run_cache_flush(&h->runs, all);
 }
 
 /* ---- allocation slow path --------------------------------------------- */
@@ -440,7 +443,12 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
 
         heap_collect_locked(h, false, SWEEP_IDLE);
     }
-    pg = arena_alloc_run(h->arena, lx_classes[cls].pages, RUN_SLAB);
+    /* A cached run of the slab's length, or up to a quarter longer (more blocks). */
+    size_t npages = lx_classes[cls].pages;
+    size_t most = npages + npages / 4 < LX_SLAB_MAX_PAGES ? npages + npages / 4 : LX_SLAB_MAX_PAGES;
+    pg = run_cache_take(&h->runs, npages, most, RUN_SLAB);
+    if (pg == NULL)
+        pg = arena_alloc_run(h->arena, npages, RUN_SLAB);
     if (pg == NULL)
         return NULL;
     h->slab_pages += pg->run_pages;

@@ -37,19 +37,23 @@
 #include "segment.h"
 #include "stats.h"
 
-void *large_alloc(struct arena *a, size_t size, size_t alignment)
+void *large_alloc(struct arena *a, struct run_cache *rc, size_t size, size_t alignment)
 {
     size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
     size_t npages = (size + extra + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     (void)huge_cache_expire(false);
-    struct page *pg = arena_alloc_run(a, npages, RUN_LARGE);
+    /* A cached run up to a quarter longer will do: the rest is usable too. */
+    struct page *pg = rc != NULL ? run_cache_take(rc, npages, npages + npages / 4, RUN_LARGE) : NULL;
+    if (pg == NULL)
+        pg = arena_alloc_run(a, npages, RUN_LARGE);
     if (pg == NULL)
         return NULL;
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
     uintptr_t user = ((uintptr_t)run + alignment - 1) & ~(uintptr_t)(alignment - 1);
     pg->start = (uint8_t *)user;
-    pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);
+    pg->block_size =
+        (uint32_t)((uintptr_t)run + ((size_t)pg->run_pages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;
     pg->used = 1;
     stats_large((int64_t)pg->block_size, 1);
@@ -109,7 +113,7 @@ static void owner_unlink_huge_locked(struct large_owner *o, struct segment *seg)
 
 void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment)
 {
-    void *p = large_alloc(a, size, alignment);
+    void *p = large_alloc(a, NULL, size, alignment);
     if (p != NULL)
         owner_link_run(o, segment_page_of(segment_of(p), p));
     return p;
@@ -138,7 +142,7 @@ void large_owner_release_all(struct large_owner *o)
         struct page *next = runs->next;
         runs->next = runs->prev = NULL;
         runs->local_key = 0;
-        large_free(runs);
+        large_free(runs, NULL);
         runs = next;
     }
     while (huge != NULL) {
@@ -150,14 +154,17 @@ void large_owner_release_all(struct large_owner *o)
     }
 }
 
-void large_free(struct page *pg)
+void large_free(struct page *pg, struct run_cache *rc)
 {
-    if (pg->local_key != 0)
+    if (pg->local_key != 0) {
         owner_unlink_run(pg);
+        rc = NULL; /* a first-class heap's run: its heap may be going away */
+    }
     stats_large((int64_t)pg->block_size, 0);
     pg->used = 0;
     pg->start = NULL;
-    arena_free_run(pg);
+    if (rc == NULL || !run_cache_put(rc, pg))
+        arena_free_run(pg);
     (void)huge_cache_expire(false);
 }
 

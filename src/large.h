@@ -26,9 +26,12 @@ struct large_owner {
     struct segment *huge; /* huge blocks, linked by segment.next/prev; owner = owner */
 };
 
-/* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. */
-void *large_alloc(struct arena *a, size_t size, size_t alignment) LX_WUR;
-void large_free(struct page *pg);
+/* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. The
+ * run comes from `rc` (a heap's cache of freed runs, or NULL) if it holds one of
+ * the length or up to a quarter longer, else from arena `a`; large_free puts it
+ * in `rc` if it may, else gives it to its arena. */
+void *large_alloc(struct arena *a, struct run_cache *rc, size_t size, size_t alignment) LX_WUR;
+void large_free(struct page *pg, struct run_cache *rc);
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
  * huge_free take it off again. */

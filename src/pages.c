@@ -337,7 +337,8 @@ void arena_free_run(struct page *pg)
     struct arena *a = seg->arena;
     size_t idx = page_idx(seg, pg);
     size_t npages = pg->run_pages;
-    lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE || pg->kind == RUN_PAGES);
+    lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE || pg->kind == RUN_PAGES ||
+              pg->kind == RUN_CACHED);
     lx_lock(&a->lock);
     a->clock_ns = os_now_ns();
     seg->used_pages -= (uint32_t)npages;
@@ -346,6 +347,85 @@ void arena_free_run(struct page *pg)
     arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
+}
+
+/* ---- a heap's cache of freed runs ---------------------------------------- */
+
+static void run_cache_add_pages(struct run_cache *c, int32_t n)
+{
+    uint32_t pages = atomic_load_explicit(&c->pages, memory_order_relaxed);
+    atomic_store_explicit(&c->pages, pages + (uint32_t)n, memory_order_relaxed);
+}
+
+/* Slots are kept oldest first. */
+static struct page *run_cache_unlink(struct run_cache *c, unsigned i)
+{
+    struct page *pg = c->slot[i];
+    run_cache_add_pages(c, -(int32_t)pg->run_pages);
+    c->count--;
+    for (unsigned j = i; j < c->count; j++)
+        c->slot[j] = c->slot[j + 1];
+    return pg;
+}
+
+static void run_cache_release(struct run_cache *c, unsigned i)
+{
+    arena_free_run(run_cache_unlink(c, i));
+}
+
+struct page *run_cache_take(struct run_cache *c, size_t npages, size_t max_pages,
+                            enum run_kind kind)
+{
+    unsigned best = c->count;
+    size_t best_pages = max_pages + 1;
+    for (unsigned i = 0; i < c->count; i++) {
+        size_t n = c->slot[i]->run_pages;
+        if (n >= npages && n < best_pages) {
+            best = i;
+            best_pages = n;
+        }
+    }
+    if (best == c->count)
+        return NULL;
+    struct page *pg = run_cache_unlink(c, best);
+    pg->kind = (uint8_t)kind;
+    return pg;
+}
+
+static void run_cache_expire_at(struct run_cache *c, uint64_t now)
+{
+    uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
+    while (c->count > 0 && c->slot[0]->freed_ns + delay <= now)
+        run_cache_release(c, 0);
+}
+
+bool run_cache_put(struct run_cache *c, struct page *pg)
+{
+    size_t n = pg->run_pages;
+    if (n > LX_RUN_CACHE_RUN_MAX)
+        return false;
+    uint64_t now = os_now_ns();
+    run_cache_expire_at(c, now);
+    while (c->count == LX_RUN_CACHE_SLOTS ||
+           atomic_load_explicit(&c->pages, memory_order_relaxed) + n > LX_RUN_CACHE_PAGES)
+        run_cache_release(c, 0);
+    pg->kind = RUN_CACHED;
+    pg->freed_ns = now;
+    c->slot[c->count++] = pg;
+    run_cache_add_pages(c, (int32_t)n);
+    return true;
+}
+
+void run_cache_flush(struct run_cache *c, bool all)
+{
+    if (c->count == 0)
+        return;
+    if (all) {
+        while (c->count > 0)
+            run_cache_release(c, c->count - 1);
+    } else {
+        run_cache_expire_at(c, os_now_ns());
+    }
 }
 
 size_t arenas_trim(void)

@@ -47,6 +47,18 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
  * Takes the arena's lock. */
 void arena_free_run(struct page *pg);
 
+/*
+ * A heap's cache of freed runs (struct run_cache, owner only). put keeps a run
+ * (false: too long; give it to the arena) and gives the arena the oldest runs
+ * when the cache is full or they are older than the purge delay; take returns
+ * the shortest run of npages..max_pages pages as `kind` (NULL: none); flush
+ * gives the arena the expired runs, or all of them.
+ */
+bool run_cache_put(struct run_cache *c, struct page *pg);
+struct page *run_cache_take(struct run_cache *c, size_t npages, size_t max_pages,
+                            enum run_kind kind);
+void run_cache_flush(struct run_cache *c, bool all);
+
 /* Give back every dirty free page and unmap every empty segment of every arena;
  * returns how many bytes went back. */
 size_t arenas_trim(void);

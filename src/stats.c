@@ -95,6 +95,8 @@ void stats_snapshot(struct stats_snapshot *s)
     uint64_t frees[LX_CLASS_COUNT] = {0};
     lx_lock(&lx_heaps_lock);
     for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
+        s->pub.run_cached_bytes +=
+            (uint64_t)atomic_load_explicit(&h->runs.pages, memory_order_relaxed) * LX_PAGE_SIZE;
         for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
             s->class_alloc[c] += h->alloc_count[c];
             frees[c] += h->free_count[c];
@@ -203,11 +205,11 @@ void stats_print(int fd)
     lx_printf(fd,
               "committed bytes  = %10llu\nresident (est.)  = %10llu\ndirty free bytes = %10llu\n"
               "purged bytes     = %10llu\nunmapped bytes   = %10llu\nhuge cache bytes = %10llu\n"
-              "madvise calls    = %10llu\n",
+              "run cache bytes  = %10llu\nmadvise calls    = %10llu\n",
               (unsigned long long)s.pub.committed_bytes, (unsigned long long)s.pub.resident_bytes,
               (unsigned long long)s.pub.dirty_bytes, (unsigned long long)s.pub.purged_bytes,
               (unsigned long long)s.pub.unmapped_bytes, (unsigned long long)s.pub.huge_cached_bytes,
-              (unsigned long long)s.pub.os_madvise_count);
+              (unsigned long long)s.pub.run_cached_bytes, (unsigned long long)s.pub.os_madvise_count);
     lx_printf(fd, "%8s %14s %12s %14s\n", "class", "allocations", "live", "live bytes");
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         if (s.class_alloc[c] == 0)
@@ -327,6 +329,7 @@ LX_EXPORT void lx_stats_json(int fd)
         {"committed_bytes", p->committed_bytes}, {"resident_bytes", p->resident_bytes},
         {"dirty_bytes", p->dirty_bytes},         {"purged_bytes", p->purged_bytes},
         {"unmapped_bytes", p->unmapped_bytes},   {"huge_cached_bytes", p->huge_cached_bytes},
+        {"run_cached_bytes", p->run_cached_bytes},
     };
     char buf[4096];
     size_t n = lx_format(buf, sizeof(buf), "{\"pid\": %d", os_getpid());

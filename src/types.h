@@ -54,6 +54,7 @@ enum run_kind {
     RUN_META,     /* the segment's own metadata pages */
     RUN_PURGING,  /* a free block taken off the lists while madvise runs on it */
     RUN_PAGES,    /* head of a block of the page allocator (lx_pages_alloc, xpages.c) */
+    RUN_CACHED,   /* a freed slab or large run kept by a heap for reuse (pages.c) */
 };
 
 /* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
@@ -90,10 +91,10 @@ struct page {
     uint8_t order;             /* RUN_FREE: buddy order */
     uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
     union {
-        struct { /* RUN_FREE and dirty; arena lock */
+        struct { /* RUN_FREE and dirty (arena lock), RUN_CACHED (its heap) */
             struct page *dirty_next; /* arena's dirty list, oldest first */
             struct page *dirty_prev;
-            uint64_t freed_ns;       /* when it went on the dirty list */
+            uint64_t freed_ns;       /* when it went on the dirty list or in the cache */
         };
         struct { /* RUN_SLAB of a heap (slab.c: holes); owner */
             uint16_t swept_used;       /* head: `used` when last swept */
@@ -144,6 +145,15 @@ struct page_queue {
     struct page *tail;
 };
 
+/* A heap's freed runs, kept whole (RUN_CACHED, counted as used by their arena)
+ * so that the next slab or large run of about their length needs no arena lock,
+ * no buddy split and merge, and no page faults. Owner only; pages.c. */
+struct run_cache {
+    struct page *slot[LX_RUN_CACHE_SLOTS];
+    uint32_t count;         /* slots in use: slot[0..count) */
+    _Atomic uint32_t pages; /* their pages; written by the owner, read by stats */
+};
+
 /* Per-thread heap. Only its owner thread touches the plain fields. */
 struct heap {
     struct page *_Atomic direct[LX_DIRECT_COUNT];  /* (size+15)/16 -> slab serving it */
@@ -160,6 +170,7 @@ struct heap {
     int64_t live_flushed;                          /* live bytes last added to the global sum */
     uint64_t slab_pages;                           /* pages in this heap's slabs (about); owner */
     uint64_t sweep_pages;                          /* slab pages taken since the last sweep; owner */
+    struct run_cache runs;                         /* freed runs kept for reuse; owner */
     uint64_t alloc_count[LX_CLASS_COUNT];          /* small blocks allocated; owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
 } __attribute__((aligned(64)));

@@ -292,6 +292,7 @@ LX_EXPORT void lx_heap_destroy(lx_heap_t *x)
         pg = next;
     }
     h->full = NULL;
+    run_cache_flush(&h->runs, true);
     for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
         atomic_store_explicit(&h->direct[d], &lx_empty_page, memory_order_relaxed);
     h->slab_pages = h->sweep_pages = 0; /* a recycled heap starts its sweep count anew */
