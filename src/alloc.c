@@ -3,8 +3,9 @@
  * alloc.c — the api layer: lx_malloc, lx_free and the rest of the family, with
  * glibc's semantics. The only layer that sets errno.
  *
- * malloc fast path (sizes up to LX_DIRECT_MAX): the thread's heap -> its direct
- * table entry for (size+15)/16 -> that slab's free list -> decode and check the
+ * malloc fast path (sizes up to LX_SMALL_MAX): the thread's heap -> its direct
+ * table entry for (size+15)/16 (up to LX_DIRECT_MAX), or for the size class
+ * (above) -> that slab's free list -> decode and check the
  * link -> pop, clear the block's first word. A thread with no heap yet points at
  * lx_empty_heap, whose entries all lead to a slab with no free block, so the
  * first malloc falls into the slow path without a test.
@@ -512,18 +513,22 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
 LX_EXPORT void *lx_malloc(size_t size)
 {
     struct heap *h = lx_tls_heap;
-    if (LX_LIKELY(size <= LX_DIRECT_MAX)) {
-        struct page *pg = atomic_load_explicit(&h->direct[(size + LX_ALIGN - 1) / LX_ALIGN],
-                                               memory_order_relaxed);
-        struct block *b = pg->free;
-        if (LX_LIKELY(b != NULL)) {
-            struct block *next = block_next(b);
-            /* A bad link goes to the slow path, which pops the same block and reports. */
-            if (LX_LIKELY(block_link_ok(b, next))) {
-                slab_pop_checked(pg, next);
-                stats_small_alloc(h, pg->class_idx);
-                return b;
-            }
+    size_t d;
+    if (LX_LIKELY(size <= LX_DIRECT_MAX))
+        d = (size + LX_ALIGN - 1) / LX_ALIGN;
+    else if (size <= LX_SMALL_MAX)
+        d = direct_index_medium(size_to_class(size));
+    else
+        return malloc_slow(size, __builtin_return_address(0));
+    struct page *pg = atomic_load_explicit(&h->direct[d], memory_order_relaxed);
+    struct block *b = pg->free;
+    if (LX_LIKELY(b != NULL)) {
+        struct block *next = block_next(b);
+        /* A bad link goes to the slow path, which pops the same block and reports. */
+        if (LX_LIKELY(block_link_ok(b, next))) {
+            slab_pop_checked(pg, next);
+            stats_small_alloc(h, pg->class_idx);
+            return b;
         }
     }
     return malloc_slow(size, __builtin_return_address(0));
@@ -937,9 +942,10 @@ LX_EXPORT int lx_mallopt(int param, int value)
     if (param <= -1000) /* lxmalloc's own parameters come from the environment only */
         return 0;
     unsigned char hooks = atomic_load(&lx_hooks_active);
+    size_t threshold = atomic_load(&lx_opt.mmap_threshold);
     int ok = options_mallopt(param, value);
-    if (atomic_load(&lx_hooks_active) != hooks)
-        heaps_hooks_changed();
+    if (atomic_load(&lx_hooks_active) != hooks || atomic_load(&lx_opt.mmap_threshold) != threshold)
+        heaps_fast_paths_changed();
     return ok;
 }
 

@@ -73,8 +73,10 @@
 #define LX_ALIGN 16
 #define LX_SMALL_MAX 32768           /* largest size served from slabs */
 #define LX_CLASS_COUNT 40            /* classes 0..39 cover 1..LX_SMALL_MAX */
-#define LX_DIRECT_MAX 1024           /* sizes looked up in the heap's direct table */
-#define LX_DIRECT_COUNT (LX_DIRECT_MAX / LX_ALIGN + 1)
+#define LX_DIRECT_MAX 1024           /* sizes looked up in the direct table by (size+15)/16 */
+#define LX_DIRECT_SMALL (LX_DIRECT_MAX / LX_ALIGN + 1) /* those entries */
+#define LX_DIRECT_FIRST_MEDIUM 20    /* first class above LX_DIRECT_MAX: an entry per class */
+#define LX_DIRECT_COUNT (LX_DIRECT_SMALL + LX_CLASS_COUNT - LX_DIRECT_FIRST_MEDIUM)
 #define LX_SLAB_MIN_PAGES 16         /* a slab is at least 64 KiB ... */
 #define LX_SLAB_MIN_BLOCKS 8         /* ... and holds at least 8 blocks */
 #define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time */

@@ -42,10 +42,11 @@
 #define LX_R4(x) x, x, x, x
 #define LX_R16(x) LX_R4(LX_R4(x))
 #define LX_R64(x) LX_R4(LX_R16(x))
-static_assert(LX_DIRECT_COUNT == 65, "the empty heap's initialiser has 65 entries");
+static_assert(LX_DIRECT_COUNT == 85, "the empty heap's initialiser has 85 entries");
 
 struct heap lx_empty_heap = {
-    .direct = {LX_R64(&lx_empty_page), &lx_empty_page},
+    .direct = {LX_R64(&lx_empty_page), LX_R16(&lx_empty_page), LX_R4(&lx_empty_page),
+               &lx_empty_page},
 };
 
 LX_TLS struct heap *lx_tls_heap = &lx_empty_heap;
@@ -103,38 +104,46 @@ static void direct_fill(struct heap *h, unsigned cls, struct page *pg)
         atomic_store_explicit(&h->direct[d], pg, memory_order_relaxed);
 }
 
+/* May the malloc fast path serve class `cls` from its slabs? Not while hooks
+ * are active (lx_hooks_active: perturbation, valgrind, the profiler), and not
+ * a class above LX_DIRECT_MAX holding sizes at or above the mmap threshold
+ * (alloc_any maps those). */
+static bool direct_allowed(unsigned cls)
+{
+    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+        return false;
+    return cls < LX_DIRECT_FIRST_MEDIUM ||
+           lx_classes[cls].size <
+               atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
+}
+
 /*
- * Point the direct table at the class's first slab. While hooks are active
- * (lx_hooks_active: perturbation, valgrind, the profiler) every entry leads to
- * the empty slab instead, so that the malloc fast path, which does not test the
- * hooks, falls into the slow path. Another thread may turn hooks on meanwhile
- * (heaps_hooks_changed empties every table): a store here, a fence, and a new
- * look at the hooks on this side, the hooks' store, a fence and the emptying on
- * that side, so either this thread sees them or its store comes before the
- * emptying.
+ * Point the direct table at the class's first slab, or, when the fast path may
+ * not serve the class (direct_allowed), at the empty slab, so that the malloc
+ * fast path, which tests neither hooks nor threshold, falls into the slow path.
+ * Another thread may change them meanwhile (heaps_fast_paths_changed empties every
+ * table): a store here, a fence, and a new look on this side, their store, a
+ * fence and the emptying on that side, so either this thread sees the change or
+ * its store comes before the emptying.
  */
 static void direct_update(struct heap *h, unsigned cls)
 {
-    if (lx_classes[cls].direct_lo > lx_classes[cls].direct_hi)
-        return; /* sizes above LX_DIRECT_MAX: no entries */
     struct page *pg = h->queues[cls].head;
-    if (pg == NULL || atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+    if (pg == NULL || !direct_allowed(cls))
         pg = &lx_empty_page;
     direct_fill(h, cls, pg);
     if (pg == &lx_empty_page)
         return;
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
+    if (!direct_allowed(cls))
         direct_fill(h, cls, &lx_empty_page);
 }
 
 /* The class's entries were emptied while hooks were on: point them again. */
 static void direct_refresh(struct heap *h, unsigned cls)
 {
-    const struct sizeclass_info *ci = &lx_classes[cls];
-    if (ci->direct_lo <= ci->direct_hi &&
-        atomic_load_explicit(&h->direct[ci->direct_lo], memory_order_relaxed) !=
-            h->queues[cls].head)
+    if (atomic_load_explicit(&h->direct[lx_classes[cls].direct_lo], memory_order_relaxed) !=
+        h->queues[cls].head)
         direct_update(h, cls);
 }
 
@@ -578,16 +587,16 @@ void heaps_fork_parent(void)
     lx_unlock(&lx_heaps_lock);
 }
 
-/* lx_hooks_active changed (mallopt): when hooks are on, every heap's direct
+/* lx_hooks_active or the mmap threshold changed (mallopt): every heap's direct
  * table is emptied (direct_update says why this cannot race an owner's update)
  * and every heap forgets the segments its frees met, so that both fast paths,
- * which do not test the hooks, send the next call to a slow path that does. */
-void heaps_hooks_changed(void)
+ * which test neither, send the next call to a slow path that does. A class's
+ * entries are pointed again (direct_refresh) when its slab next runs dry and
+ * the fast path may serve it. */
+void heaps_fast_paths_changed(void)
 {
     atomic_thread_fence(memory_order_seq_cst);
     atomic_fetch_add_explicit(&lx_segment_gen, 1, memory_order_release);
-    if (!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
-        return;
     lx_lock(&lx_heaps_lock);
     for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
         for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)

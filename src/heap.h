@@ -56,8 +56,8 @@ void heap_flush_stats(struct heap *h);
 void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
-/* Hooks were turned on or off (heap.c). */
-void heaps_hooks_changed(void);
+/* Hooks were turned on or off, or the mmap threshold changed (heap.c). */
+void heaps_fast_paths_changed(void);
 
 /* Heap checker: one heap's queues, full list and slab free lists; problems found.
  * Only for a heap no thread is changing: the caller's own, or an orphan. */

@@ -41,7 +41,7 @@ void sizeclass_init(void)
         lx_classes[c].direct_lo = 1;
         lx_classes[c].direct_hi = 0;
     }
-    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++) {
+    for (unsigned d = 0; d < LX_DIRECT_SMALL; d++) {
         unsigned c = size_to_class((size_t)d * LX_ALIGN);
         if (lx_classes[c].direct_lo > lx_classes[c].direct_hi) {
             lx_classes[c].direct_lo = (uint8_t)d;
@@ -50,4 +50,6 @@ void sizeclass_init(void)
             lx_classes[c].direct_hi = (uint8_t)d;
         }
     }
+    for (unsigned c = LX_DIRECT_FIRST_MEDIUM; c < LX_CLASS_COUNT; c++)
+        lx_classes[c].direct_lo = lx_classes[c].direct_hi = (uint8_t)direct_index_medium(c);
 }

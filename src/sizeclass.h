@@ -19,7 +19,7 @@ struct sizeclass_info {
     uint16_t pages;     /* slab length in pages */
     uint16_t count;     /* blocks per slab */
     uint8_t direct_lo;  /* direct-table entries served by this class: [lo, hi] */
-    uint8_t direct_hi;  /* (hi < lo when none) */
+    uint8_t direct_hi;
 };
 
 extern struct sizeclass_info lx_classes[LX_CLASS_COUNT];
@@ -37,6 +37,13 @@ LX_INLINE unsigned size_to_class(size_t size)
         return size == 0 ? 0 : (unsigned)((size - 1) >> 4);
     unsigned b = 63u - (unsigned)LX_CLZ(size - 1); /* 2^b < size <= 2^(b+1) */
     return 8u + (b - 7u) * 4u + (unsigned)(((size - 1) >> (b - 2)) & 3u);
+}
+
+/* The direct-table entry of a class above LX_DIRECT_MAX: one each, after the
+ * entries indexed by (size+15)/16. */
+LX_INLINE unsigned direct_index_medium(unsigned cls)
+{
+    return cls + (LX_DIRECT_SMALL - LX_DIRECT_FIRST_MEDIUM);
 }
 
 /* Size of class `cls`, by the same formula (for init and tests). */

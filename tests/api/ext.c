@@ -108,6 +108,31 @@ static struct usage usage(void)
     return u;
 }
 
+/* A lower M_MMAP_THRESHOLD holds at once for sizes the malloc fast path serves
+ * from slabs: with free blocks ready in the 8 KiB class's slab, the threshold
+ * goes down to 4 KiB and the next malloc(8000) must be mapped. */
+static void threshold_fast_path(void)
+{
+    void *w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = T_malloc(8000);
+    for (int i = 0; i < 4; i++)
+        T_free(w[i]);
+    void *keep = T_malloc(8000); /* takes the frees back: the rest are ready */
+    size_t before = usage().mapped;
+    CHECK(T_mallopt(M_MMAP_THRESHOLD, 4096) == 1, "mallopt(M_MMAP_THRESHOLD, 4096) failed");
+    void *p = T_malloc(8000);
+    CHECK(p != NULL, "malloc(8000) returned NULL");
+    size_t after = usage().mapped;
+    CHECK(after >= before + 8000,
+          "malloc(8000) under a 4 KiB mmap threshold was not mapped (%zu bytes mapped, %zu before)",
+          after, before);
+    T_free(p);
+    T_free(keep);
+    CHECK(T_mallopt(M_MMAP_THRESHOLD, 1024 * 1024) == 1, "mallopt(M_MMAP_THRESHOLD) failed");
+    lxt_heap_check("after the threshold went down and up again");
+}
+
 static void info(void)
 {
     static void *blk[NSMALL];
@@ -312,6 +337,7 @@ int main(void)
     lxt_require_lxmalloc();
     opts();
     threshold_changes();
+    threshold_fast_path();
     perturb();
     perturb_other_thread();
     info();

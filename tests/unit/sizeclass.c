@@ -1,6 +1,8 @@
 /* Unit test of the size-class layer: every size 0..LX_SMALL_MAX maps to the
  * smallest class that holds it, classes are multiples of 16 and waste at most
  * 25%, slab geometry fits, and the direct table agrees with size_to_class. */
+#include <stdbool.h>
+
 #include "lxt.h"
 #include "init.h"
 #include "sizeclass.h"
@@ -33,11 +35,27 @@ int main(void)
         if (size > 128)
             CHECK((sz - size) * 4 < sz, "size %zu wastes %zu of %zu", size, sz - size, sz);
     }
-    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++) {
+    for (unsigned d = 0; d < LX_DIRECT_SMALL; d++) {
         unsigned c = size_to_class((size_t)d * LX_ALIGN);
         CHECK(lx_classes[c].direct_lo <= d && d <= lx_classes[c].direct_hi,
               "direct entry %u not in class %u's range", d, c);
     }
+    /* Above LX_DIRECT_MAX every class has one entry of its own, after those. */
+    CHECK(size_to_class(LX_DIRECT_MAX) + 1 == LX_DIRECT_FIRST_MEDIUM,
+          "LX_DIRECT_FIRST_MEDIUM is %u, the first class above LX_DIRECT_MAX %u",
+          LX_DIRECT_FIRST_MEDIUM, size_to_class(LX_DIRECT_MAX) + 1);
+    bool used[LX_DIRECT_COUNT] = {false};
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        CHECK(lx_classes[c].direct_lo <= lx_classes[c].direct_hi &&
+                  lx_classes[c].direct_hi < LX_DIRECT_COUNT,
+              "class %u has no direct entries", c);
+        for (unsigned d = lx_classes[c].direct_lo; d <= lx_classes[c].direct_hi; d++) {
+            CHECK(!used[d], "direct entry %u serves two classes", d);
+            used[d] = true;
+        }
+    }
+    for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
+        CHECK(used[d], "direct entry %u serves no class", d);
     printf("sizeclass: %d classes checked\n", LX_CLASS_COUNT);
     return 0;
 }
