@@ -125,8 +125,7 @@ static struct page *cache_new_slab_locked(struct lx_cache *c)
     if (pg == NULL)
         return NULL;
     slab_init(pg, (uintptr_t)c, 0);
-    pg->block_size = c->block_size;
-    pg->div_magic = UINT64_MAX / c->block_size + 1; /* slab.h: slab_block_start */
+    slab_set_block_size(pg, c->block_size);
     pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / c->block_size);
     list_push(&c->partial, pg);
     c->slabs++;

@@ -10,7 +10,6 @@
 #include "sizeclass.h"
 
 struct sizeclass_info lx_classes[LX_CLASS_COUNT];
-uint64_t lx_class_div[LX_CLASS_COUNT];
 
 static_assert(LX_CLASS_COUNT == 40, "class formula covers 40 classes");
 
@@ -35,7 +34,6 @@ void sizeclass_init(void)
         if (count > UINT16_MAX) /* 16-byte blocks in 16 pages: 4096, far below */
             count = UINT16_MAX;
         lx_classes[c].size = (uint32_t)size;
-        lx_class_div[c] = UINT64_MAX / size + 1;
         lx_classes[c].pages = (uint16_t)best;
         lx_classes[c].count = (uint16_t)count;
         lx_classes[c].direct_lo = 1;

@@ -23,10 +23,19 @@ struct sizeclass_info {
 };
 
 extern struct sizeclass_info lx_classes[LX_CLASS_COUNT];
-/* floor((2^64 - 1) / size) + 1 for every class: with it, one multiplication
- * divides a 32-bit offset by the class size exactly and tells whether it
- * divides (slab.h, slab_block_start). */
-extern uint64_t lx_class_div[LX_CLASS_COUNT];
+
+/* The inverse modulo 2^64 of the odd part of `size` (size = odd << ctz(size)):
+ * with it, one multiplication and one rotation divide an offset by `size` and
+ * tell whether it divides (slab.h, slab_block_start). Newton's iteration: x = d
+ * is right in its low 3 bits, and each step doubles that. */
+LX_INLINE uint64_t size_odd_inverse(uint64_t size)
+{
+    uint64_t d = size >> LX_CTZ(size);
+    uint64_t x = d;
+    for (int i = 0; i < 5; i++)
+        x *= 2 - d * x;
+    return x;
+}
 
 void sizeclass_init(void);
 

@@ -31,13 +31,12 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->local_key = key;
     pg->used = 0;
     pg->class_idx = (uint8_t)cls;
-    pg->div_magic = lx_class_div[cls];
-    pg->block_size = ci->size;
+    slab_set_block_size(pg, ci->size);
     atomic_store_explicit(&pg->xthread_free, 0, memory_order_relaxed);
     pg->start = page_address(page_segment(pg), pg);
     pg->next = pg->prev = NULL;
     pg->capacity = 0;
-    pg->carved_end = 0;
+    pg->carved = 0;
     pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / ci->size);
     pg->swept_used = UINT16_MAX; /* never a real count: the first sweep looks */
     pg->swept_need = 1;
@@ -68,7 +67,7 @@ bool slab_extend(struct page *pg)
     }
     pg->free = tail;
     pg->capacity = (uint16_t)(pg->capacity + n);
-    pg->carved_end = (uint32_t)(pg->capacity * bs);
+    pg->carved = pg->capacity;
     return true;
 }
 

@@ -76,12 +76,14 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  * Free and start checks (default hardening, no per-block state):
  *
  *   slab_block_start  is offset n of a slab the start of one of its carved
- *                     blocks? The low half of one multiplication by a per-class
- *                     reciprocal says whether the class size divides n (exact
- *                     for 32-bit n: Lemire, Kaser and Kurz, "Faster remainder by
- *                     direct computation", 2019), and n must lie below the
- *                     carved end: a pointer inside a block, misaligned, or past
- *                     the carved blocks fails.
+ *                     blocks? A multiplication by the inverse of the block
+ *                     size's odd part and a rotation by its power of two give
+ *                     n / size when size divides n, and a value above any
+ *                     block count when it does not (the divisibility test of
+ *                     Granlund and Montgomery, "Division by invariant integers
+ *                     using multiplication", 1994); one compare with the carved
+ *                     count then rejects a pointer inside a block, misaligned,
+ *                     before the slab or past the carved blocks.
  *   block_looks_free  does the block's first word decode to a free-list link
  *                     (NULL, or a 16-byte aligned address in its own segment)?
  *                     A free block's does; a live block's first word is zeroed
@@ -96,11 +98,17 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  * they look free) and their delayed link in the second.
  */
 #if LX_HARDEN
-/* n is a byte offset inside the slab's run, so below 2^32 as the exact test needs. */
+/* Is offset n (any 64-bit value) the start of a carved block? With the block
+ * size d = odd << s: x -> rotr(x * inverse(odd), s) maps every 64-bit word to
+ * another (both steps are one-to-one) and d * q to q, so it yields a value
+ * below the carved count exactly for n = d * q with q carved: no division,
+ * one compare for both the alignment and the range. */
 LX_INLINE bool slab_block_start(const struct page *pg, uintptr_t n)
 {
-    uint64_t m = pg->div_magic;
-    return LX_LIKELY(n * m < m) && LX_LIKELY((uint32_t)n < pg->carved_end);
+    uint64_t x = n * pg->div_inv;
+    unsigned s = pg->div_shift;
+    x = (x >> s) | (x << ((64 - s) & 63));
+    return LX_LIKELY(x < pg->carved);
 }
 
 /* Would `word`, stored in b's first word, be a link of b's list? */
@@ -204,6 +212,13 @@ LX_INLINE struct block *block_next_checked(struct page *pg, struct block *b)
 }
 
 void slab_init(struct page *pg, uintptr_t key, unsigned cls);
+/* The slab's block size, with what slab_block_start divides by. */
+LX_INLINE void slab_set_block_size(struct page *pg, uint32_t size)
+{
+    pg->block_size = size;
+    pg->div_inv = size_odd_inverse(size);
+    pg->div_shift = (uint8_t)LX_CTZ(size);
+}
 /* Carve up to LX_CARVE_BYTES of never-used blocks onto the free list. */
 bool slab_extend(struct page *pg);
 /* Give the slab's free OS pages back to the kernel, their blocks set aside as

@@ -69,6 +69,7 @@ enum run_kind {
 /*
  * Page-run descriptor, 128 bytes. The first 64 bytes are all the malloc and free
  * fast paths read; 128-byte descriptors start on a cache line, so those share one.
+ * What other threads write (xthread_free) is on the second line.
  */
 struct page {
     struct block *free;       /* blocks to allocate from; owner only */
@@ -79,12 +80,14 @@ struct page {
     uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
     uint16_t capacity;        /* slab: blocks carved so far; owner */
     uint16_t reserved;        /* slab: blocks that fit the run */
-    uint64_t div_magic;       /* slab: lx_class_div of its class (slab.h) */
-    uint32_t carved_end;      /* slab: capacity * block_size; owner */
+    uint64_t div_inv;         /* slab: inverse of the block size's odd part (slab.h) */
+    uint64_t carved;          /* slab: capacity, as a 64-bit word (slab.h); owner */
     uint32_t block_size;      /* slab: class size; large: usable bytes */
+    uint8_t div_shift;        /* slab: trailing zero bits of the block size */
+    uint8_t unused[3];
+    uint8_t *start;           /* slab: first block; large: the user block */
 
     _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
-    uint8_t *start;            /* slab: first block; large: the user block */
     struct page *next;         /* heap queue, full list, or arena free list */
     struct page *prev;
     uint16_t run_pages;        /* length of the run in pages */
@@ -105,7 +108,7 @@ struct page {
             uint8_t idle;              /* any page: all its blocks were free at the last sweep */
         };
     };
-    uint64_t pad[2];
+    uint64_t pad[1];
 };
 
 /* Segment kinds (struct segment.kind). */

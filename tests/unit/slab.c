@@ -8,6 +8,7 @@
 #include "init.h"
 #include "segment.h"
 #include "sizeclass.h"
+#include "slab.h"
 
 #define N 20000
 
@@ -28,8 +29,42 @@ static void remote_free_all(void)
     pthread_join(t, NULL);
 }
 
+/* slab_block_start says yes exactly for the starts of carved blocks, for every
+ * class size and some sizes of object caches, at offsets around the carved
+ * area and far outside it (below the slab's start: a wrapped offset). */
+static void block_start_exact(void)
+{
+#if LX_HARDEN
+    static const uint32_t odd_sizes[] = {16, 24, 40, 56, 72, 88, 104, 1000, 4104, 12336};
+    lx_process_init(); /* the class table */
+    struct page pg;
+    memset(&pg, 0, sizeof pg);
+    for (unsigned i = 0; i < LX_CLASS_COUNT + sizeof odd_sizes / sizeof odd_sizes[0]; i++) {
+        uint32_t size = i < LX_CLASS_COUNT ? lx_classes[i].size : odd_sizes[i - LX_CLASS_COUNT];
+        slab_set_block_size(&pg, size);
+        for (uint64_t carved = 0; carved <= 9; carved += 3) {
+            pg.carved = carved;
+            for (uint64_t n = 0; n < (carved + 2) * size; n += 8) {
+                bool want = n % size == 0 && n / size < carved;
+                CHECK(slab_block_start(&pg, n) == want, "size %u, %llu carved: offset %llu says %d",
+                      size, (unsigned long long)carved, (unsigned long long)n, !want);
+                uint64_t wrapped = (uint64_t)0 - n - 8;
+                CHECK(!slab_block_start(&pg, wrapped), "size %u: offset -%llu taken", size,
+                      (unsigned long long)(n + 8));
+            }
+            for (uint64_t q = 1; q < 64 && carved != 0; q++) {
+                uint64_t far = ((uint64_t)1 << q) * size; /* a multiple, past the end */
+                CHECK(!slab_block_start(&pg, far + (far < carved * size ? carved * size : 0)),
+                      "size %u: far offset taken", size);
+            }
+        }
+    }
+#endif
+}
+
 int main(void)
 {
+    block_start_exact();
     /* Distinct blocks inside their slab, class size apart. */
     void *a = lx_malloc(40);
     void *b = lx_malloc(40);
