@@ -402,7 +402,9 @@ static void run_cache_expire_at(struct run_cache *c, uint64_t now)
 bool run_cache_put(struct run_cache *c, struct page *pg)
 {
     size_t n = pg->run_pages;
-    if (n > LX_RUN_CACHE_RUN_MAX)
+    /* A purge delay of 0 asks for freed memory back at once: nothing is kept. */
+    if (n > LX_RUN_CACHE_RUN_MAX ||
+        atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed) == 0)
         return false;
     uint64_t now = os_now_ns();
     run_cache_expire_at(c, now);

@@ -2,7 +2,9 @@
  * reuses them: a later request of the same length, or up to a quarter shorter,
  * gets the cached run whole (its usable size shows it); a longer one does not.
  * The cache is bounded (at most 2 MiB, 8 runs), is given back at thread exit,
- * after the purge delay, by malloc_trim, and when an allocation would fail;
+ * after the purge delay, by malloc_trim, and when an allocation would fail
+ * (api/rlimit under LXMALLOC_SOURCE=brk),
+ * and holds nothing with a purge delay of 0;
  * the heap checker accepts cached runs, and a second free of a cached block is
  * still caught (tests/misuse/double_free_medium). */
 #include <pthread.h>
@@ -89,6 +91,11 @@ int main(void)
     for (int i = 0; i < 200; i++)
         lx_free(lx_malloc(3000 + (size_t)i * 40));
     CHECK(cached() == 0, "%llu bytes still cached after the purge delay", cached());
+
+    /* A purge delay of 0: nothing is kept. */
+    atomic_store(&lx_opt.purge_delay_ns, 0);
+    lx_free(lx_malloc(100000));
+    CHECK(cached() == 0, "%llu bytes cached with a purge delay of 0", cached());
     CHECK(lx_heap_check() == 0, "heap check at the end");
     printf("run_cache: ok\n");
     return 0;
