@@ -527,7 +527,7 @@ LX_EXPORT void *lx_malloc(size_t size)
         /* A bad link goes to the slow path, which pops the same block and reports. */
         if (LX_LIKELY(block_link_ok(b, next))) {
             slab_pop_checked(pg, next);
-            stats_small_alloc(h, pg->class_idx);
+            stats_direct_alloc(h, d);
             return b;
         }
     }

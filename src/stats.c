@@ -98,7 +98,7 @@ void stats_snapshot(struct stats_snapshot *s)
         s->pub.run_cached_bytes +=
             (uint64_t)atomic_load_explicit(&h->runs.pages, memory_order_relaxed) * LX_PAGE_SIZE;
         for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
-            s->class_alloc[c] += h->alloc_count[c];
+            s->class_alloc[c] += stats_class_allocs(h, c);
             frees[c] += h->free_count[c];
         }
     }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lxmalloc.h"
+#include "sizeclass.h"
 #include "types.h"
 
 struct lx_global_stats {
@@ -36,14 +37,31 @@ struct lx_global_stats {
 extern struct lx_global_stats lx_gstats;
 extern struct heap lx_empty_heap;
 
-LX_INLINE void stats_small_alloc(struct heap *h, unsigned cls)
+/* A heap counts its small allocations by direct-table entry: the malloc fast
+ * path has the entry's index at hand, not the class. The slow paths count a
+ * class's allocations on its first entry. */
+LX_INLINE void stats_direct_alloc(struct heap *h, size_t d)
 {
 #if LX_STATS
-    h->alloc_count[cls]++;
+    h->alloc_count[d]++;
 #else
     (void)h;
-    (void)cls;
+    (void)d;
 #endif
+}
+
+LX_INLINE void stats_small_alloc(struct heap *h, unsigned cls)
+{
+    stats_direct_alloc(h, lx_classes[cls].direct_lo);
+}
+
+/* The small blocks of class `cls` heap `h` allocated. */
+LX_INLINE uint64_t stats_class_allocs(const struct heap *h, unsigned cls)
+{
+    uint64_t n = 0;
+    for (unsigned d = lx_classes[cls].direct_lo; d <= lx_classes[cls].direct_hi; d++)
+        n += h->alloc_count[d];
+    return n;
 }
 
 LX_INLINE void stats_small_free(struct heap *h, unsigned cls)

@@ -174,7 +174,8 @@ struct heap {
     uint64_t slab_pages;                           /* pages in this heap's slabs (about); owner */
     uint64_t sweep_pages;                          /* slab pages taken since the last sweep; owner */
     struct run_cache runs;                         /* freed runs kept for reuse; owner */
-    uint64_t alloc_count[LX_CLASS_COUNT];          /* small blocks allocated; owner */
+    uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
+                                                   /* entry (stats_class_allocs); owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
 } __attribute__((aligned(64)));
 
