@@ -116,6 +116,7 @@
 
 static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
 static_assert(LX_DIRECT_MAX <= LX_SMALL_MAX, "direct table covers small sizes only");
+static_assert(LX_DIRECT_MAX < LX_MMAP_THRESHOLD_MIN, "sizes up to LX_DIRECT_MAX are never mapped");
 static_assert(2 * (LX_SMALL_MAX * LX_SLAB_MIN_BLOCKS / LX_PAGE_SIZE) <= LX_SLAB_MAX_PAGES &&
                   2 * LX_SLAB_MIN_PAGES <= LX_SLAB_MAX_PAGES,
               "every class's slab fits LX_SLAB_MAX_PAGES");

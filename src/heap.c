@@ -105,14 +105,12 @@ static void direct_fill(struct heap *h, unsigned cls, struct page *pg)
 }
 
 /* May the malloc fast path serve class `cls` from its slabs? Not while hooks
- * are active (lx_hooks_active: perturbation, valgrind, the profiler), and not
- * a class above LX_DIRECT_MAX holding sizes at or above the mmap threshold
- * (alloc_any maps those). */
+ * are active (lx_hooks_active: perturbation, valgrind, the profiler), and not a
+ * class holding sizes at or above the mmap threshold (alloc_any maps those; the
+ * threshold is never below a page, so the classes up to LX_DIRECT_MAX always pass). */
 static bool direct_allowed(unsigned cls)
 {
-    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed))
-        return false;
-    return cls < LX_DIRECT_FIRST_MEDIUM ||
+    return !atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) &&
            lx_classes[cls].size <
                atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
 }
