@@ -665,9 +665,8 @@ LX_EXPORT void lx_free(void *p)
 {
     struct heap *h = lx_tls_heap;
     if (heap_segment_normal(h, (uintptr_t)p)) {
-        uintptr_t off = (uintptr_t)p & LX_SEGMENT_MASK;
         struct segment *seg = (struct segment *)((uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK);
-        struct page *pg = &seg->pages[seg->head[off >> LX_PAGE_SHIFT]];
+        struct page *pg = segment_page_of(seg, p);
         struct block *b = p;
         /* A pointer that does not start a carved block of this slab (inside a
          * block, misaligned, past the carved end), or a block that looks free

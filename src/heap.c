@@ -629,12 +629,11 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     size_t count = 0;
     uintptr_t start = (uintptr_t)pg->start;
     uintptr_t end = start + (size_t)pg->capacity * pg->block_size;
-    const struct page *run = pg; /* the descriptors of the run's pages follow its head */
     for (; b != NULL; b = block_next(b)) {
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
             count > pg->capacity ||
-            (pg->hole_blocks != 0 && run[(a - start) >> LX_PAGE_SHIFT].hole)) {
+            (pg->hole_blocks != 0 && run_page(pg, (a - start) >> LX_PAGE_SHIFT)->hole)) {
             lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
                        (void *)pg, (void *)b);
             (*problems)++;

@@ -92,7 +92,7 @@ static void dirty_unlink(struct arena *a, struct page *pg)
 static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigned order,
                        bool dirty)
 {
-    struct page *pg = &seg->pages[idx];
+    struct page *pg = seg_page(seg, idx);
     pg->kind = RUN_FREE;
     pg->order = (uint8_t)order;
     pg->run_pages = (uint16_t)(1u << order);
@@ -143,11 +143,11 @@ static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, u
 {
     lx_assert_internal((idx & (((size_t)1 << order) - 1)) == 0);
     lx_assert_internal(idx >= LX_SEGMENT_META_PAGES && idx < LX_SEGMENT_PAGES);
-    lx_assert(seg->pages[idx].kind != RUN_FREE); /* freeing a free block twice */
-    seg->pages[idx].kind = RUN_NONE;
+    lx_assert(seg_page(seg, idx)->kind != RUN_FREE); /* freeing a free block twice */
+    seg_page(seg, idx)->kind = RUN_NONE;
     while (order < LX_MAX_ORDER) {
         size_t buddy = idx ^ ((size_t)1 << order);
-        struct page *b = &seg->pages[buddy];
+        struct page *b = seg_page(seg, buddy);
         if (b->kind != RUN_FREE || b->order != order)
             break;
         dirty |= buddy_remove(a, b);
@@ -248,11 +248,11 @@ static bool arena_grow_locked(struct arena *a)
     if (seg == NULL)
         return false;
     size_t meta = LX_SEGMENT_META_PAGES;
-    struct page *m = &seg->pages[0];
+    struct page *m = seg_page(seg, 0);
     m->kind = RUN_META;
     m->run_pages = (uint16_t)meta;
     for (size_t i = 0; i < meta; i++)
-        seg->head[i] = 0;
+        seg->head[i] = seg_head_line(seg, 0);
     seg->used_pages = (uint32_t)meta;
     seg->next = a->segments;
     seg->prev = NULL;
@@ -272,7 +272,7 @@ static void arena_release_segment_locked(struct arena *a, struct segment *seg)
     size_t start = LX_SEGMENT_META_PAGES;
     while (start < LX_SEGMENT_PAGES) {
         unsigned k = buddy_order_at(start, LX_SEGMENT_PAGES);
-        struct page *pg = &seg->pages[start];
+        struct page *pg = seg_page(seg, start);
         if (pg->kind != RUN_FREE || pg->order != k)
             lx_fatal("empty segment %p has a broken buddy block at page %zu", (void *)seg, start);
         (void)buddy_remove(a, pg);
@@ -324,8 +324,9 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
     pg->kind = (uint8_t)kind;
     pg->run_pages = (uint16_t)npages;
     pg->dirty = dirty;
+    uint16_t line = seg_head_line(seg, idx);
     for (size_t i = 0; i < npages; i++)
-        seg->head[idx + i] = (uint16_t)idx;
+        seg->head[idx + i] = line;
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
     return pg;
@@ -522,7 +523,7 @@ size_t arena_check(struct arena *a)
         uint32_t used = 0;
         size_t idx = 0;
         while (idx < LX_SEGMENT_PAGES) {
-            struct page *pg = &seg->pages[idx];
+            struct page *pg = seg_page(seg, idx);
             size_t n = pg->run_pages;
             if (n == 0 || idx + n > LX_SEGMENT_PAGES || pg->kind == RUN_NONE) {
                 lx_message("check: segment %p page %zu starts no valid run", (void *)seg, idx);
@@ -535,15 +536,15 @@ size_t arena_check(struct arena *a)
                     problems++;
                 }
                 size_t buddy = idx ^ n;
-                if (pg->order < LX_MAX_ORDER && seg->pages[buddy].kind == RUN_FREE &&
-                    seg->pages[buddy].order == pg->order) {
+                if (pg->order < LX_MAX_ORDER && seg_page(seg, buddy)->kind == RUN_FREE &&
+                    seg_page(seg, buddy)->order == pg->order) {
                     lx_message("check: segment %p blocks %zu and %zu did not merge", (void *)seg,
                                idx, buddy);
                     problems++;
                 }
                 found[pg->order]++;
                 for (size_t i = 1; i < n; i++) {
-                    if (seg->pages[idx + i].kind == RUN_FREE) {
+                    if (seg_page(seg, idx + i)->kind == RUN_FREE) {
                         lx_message("check: segment %p page %zu is a stale free head", (void *)seg,
                                    idx + i);
                         problems++;
@@ -553,10 +554,12 @@ size_t arena_check(struct arena *a)
                 used += (uint32_t)n; /* another thread is purging it; head[] is not kept */
             } else {
                 used += (uint32_t)n;
+                uint16_t line = seg_head_line(seg, idx);
                 for (size_t i = 0; i < n; i++) {
-                    if (seg->head[idx + i] != idx) {
-                        lx_message("check: segment %p page %zu points to run %u, not %zu",
-                                   (void *)seg, idx + i, seg->head[idx + i], idx);
+                    if (seg->head[idx + i] != line) {
+                        lx_message("check: segment %p page %zu points to descriptor line %u, "
+                                   "not %u (run %zu)",
+                                   (void *)seg, idx + i, seg->head[idx + i], line, idx);
                         problems++;
                         break;
                     }

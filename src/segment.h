@@ -52,14 +52,45 @@ LX_INLINE size_t segment_page_idx(const struct segment *seg, const void *p)
     return ((uintptr_t)p - (uintptr_t)seg) >> LX_PAGE_SHIFT;
 }
 
+/* Descriptor layout (types.h, struct segment): a group of LX_DESC_SKEW_EVERY
+ * descriptors and one line of skew. */
+#define LX_DESC_GROUP_BYTES (LX_DESC_SKEW_EVERY * sizeof(struct page) + 64)
+
+LX_INLINE size_t seg_desc_base(const struct segment *seg)
+{
+    size_t color = ((uintptr_t)seg >> LX_SEGMENT_SHIFT) & (LX_DESC_COLORS - 1);
+    return offsetof(struct segment, desc) + color * 64;
+}
+
+/* Byte offset from the segment base of page idx's descriptor. */
+LX_INLINE size_t seg_desc_offset(const struct segment *seg, size_t idx)
+{
+    return seg_desc_base(seg) + (idx / LX_DESC_SKEW_EVERY) * 64 + idx * sizeof(struct page);
+}
+
+/* The descriptor of page idx of the segment. */
+LX_INLINE struct page *seg_page(struct segment *seg, size_t idx)
+{
+    return (struct page *)((uint8_t *)seg + seg_desc_offset(seg, idx));
+}
+
+/* head[] value for a run whose head is page idx. */
+LX_INLINE uint16_t seg_head_line(const struct segment *seg, size_t idx)
+{
+    return (uint16_t)(seg_desc_offset(seg, idx) / 64);
+}
+
+/* The descriptor of the run holding address p of the segment. */
 LX_INLINE struct page *segment_page_of(struct segment *seg, const void *p)
 {
-    return &seg->pages[seg->head[segment_page_idx(seg, p)]];
+    return (struct page *)((uint8_t *)seg + ((size_t)seg->head[segment_page_idx(seg, p)] << 6));
 }
 
 LX_INLINE size_t page_idx(const struct segment *seg, const struct page *pg)
 {
-    return (size_t)(pg - seg->pages);
+    size_t rel = (size_t)((const uint8_t *)pg - (const uint8_t *)seg) - seg_desc_base(seg);
+    size_t group = rel / LX_DESC_GROUP_BYTES;
+    return group * LX_DESC_SKEW_EVERY + (rel - group * LX_DESC_GROUP_BYTES) / sizeof(struct page);
 }
 
 LX_INLINE uint8_t *page_address(struct segment *seg, const struct page *pg)
@@ -70,6 +101,13 @@ LX_INLINE uint8_t *page_address(struct segment *seg, const struct page *pg)
 LX_INLINE struct segment *page_segment(const struct page *pg)
 {
     return (struct segment *)((uintptr_t)pg & ~(uintptr_t)LX_SEGMENT_MASK);
+}
+
+/* The descriptor of page n of the run whose head is `head`. */
+LX_INLINE struct page *run_page(const struct page *head, size_t n)
+{
+    struct segment *seg = page_segment(head);
+    return seg_page(seg, page_idx(seg, head) + n);
 }
 
 /* A mapped, registered, zeroed normal segment, or NULL. Its metadata pages are

@@ -236,7 +236,7 @@ static void free_view_set_range(struct free_view *v, size_t lo, size_t hi)
         v->map[lo / 64] |= free_view_mask(lo, hi, &n);
 }
 
-static bool free_view_init(struct free_view *v, struct page *pg, const struct page *run)
+static bool free_view_init(struct free_view *v, struct page *pg)
 {
     size_t bs = pg->block_size, cap = pg->capacity;
     for (size_t w = 0; w < (cap + 63) / 64; w++)
@@ -246,7 +246,7 @@ static bool free_view_init(struct free_view *v, struct page *pg, const struct pa
     for (size_t p = 0; p < npages; p++) {
         size_t last;
         size_t first = page_blocks(pg, p, &last);
-        if (pg->hole_blocks != 0 && run[p].hole) {
+        if (pg->hole_blocks != 0 && run_page(pg, p)->hole) {
             free_view_set_range(v, first, last);
         } else if (LX_HARDEN) {
             uint8_t *a = pg->start + first * bs;
@@ -287,8 +287,6 @@ static bool free_view_all(const struct free_view *v, size_t first, size_t last)
 
 size_t slab_purge(struct page *pg, bool all)
 {
-    struct segment *seg = page_segment(pg);
-    struct page *run = &seg->pages[page_idx(seg, pg)];
     size_t bs = pg->block_size;
     size_t cap = pg->capacity;
     size_t end = cap * bs;
@@ -296,13 +294,15 @@ size_t slab_purge(struct page *pg, bool all)
     if (npages == 0 || pg->run_pages > LX_SLAB_MAX_PAGES)
         return 0;
     if (!pg->marks) {
-        for (size_t p = 0; p < pg->run_pages; p++)
-            run[p].hole = run[p].idle = 0;
+        for (size_t p = 0; p < pg->run_pages; p++) {
+            struct page *d = run_page(pg, p);
+            d->hole = d->idle = 0;
+        }
         pg->marks = 1;
     }
     struct free_view view;
     uint8_t purge[LX_SLAB_MAX_PAGES];
-    if (!free_view_init(&view, pg, run)) {
+    if (!free_view_init(&view, pg)) {
         pg->swept_used = UINT16_MAX; /* look again at the next sweep */
         return 0;
     }
@@ -316,9 +316,10 @@ size_t slab_purge(struct page *pg, bool all)
      * left alone, as the arena's purge delay leaves a run freed a moment ago. */
     size_t fresh = 0, waiting = 0;
     for (size_t p = 0; p < npages; p++) {
+        struct page *d = run_page(pg, p);
         purge[p] = 0;
         if (p >= whole) {
-            run[p].idle = 0;
+            d->idle = 0;
             continue;
         }
         size_t lo = (p << LX_PAGE_SHIFT) / bs;
@@ -326,10 +327,10 @@ size_t slab_purge(struct page *pg, bool all)
         if (hi >= cap)
             hi = cap - 1;
         bool all_free = free_view_all(&view, lo, hi);
-        purge[p] = all_free && (all || run[p].idle || run[p].hole);
-        fresh += purge[p] && !run[p].hole;
+        purge[p] = all_free && (all || d->idle || d->hole);
+        fresh += purge[p] && !d->hole;
         waiting += all_free && !purge[p];
-        run[p].idle = all_free;
+        d->idle = all_free;
     }
     size_t purged = 0;
     bool acting = fresh >= (all ? 1 : LX_HOLE_MIN_PAGES);
@@ -340,13 +341,14 @@ size_t slab_purge(struct page *pg, bool all)
         for (size_t p = 0; p < npages; p++) {
             size_t last;
             size_t first = page_blocks(pg, p, &last);
-            run[p].hole = (uint8_t)(first < last && (purge[p] || run[p].hole));
-            if (run[p].hole)
+            struct page *d = run_page(pg, p);
+            d->hole = (uint8_t)(first < last && (purge[p] || d->hole));
+            if (d->hole)
                 holes += last - first;
         }
         struct block *head = NULL;
         for (size_t i = cap; i-- > 0;) {
-            if (run[(i * bs) >> LX_PAGE_SHIFT].hole || !free_view_one(&view, i))
+            if (run_page(pg, (i * bs) >> LX_PAGE_SHIFT)->hole || !free_view_one(&view, i))
                 continue;
             struct block *b = (struct block *)(pg->start + i * bs);
             block_set_next(b, head);
@@ -389,12 +391,10 @@ bool slab_refill(struct page *pg)
 {
     if (pg->hole_blocks == 0)
         return slab_extend(pg);
-    struct segment *seg = page_segment(pg);
-    struct page *run = &seg->pages[page_idx(seg, pg)];
     size_t bs = pg->block_size;
     size_t p = 0;
 
-    while (!run[p].hole)
+    while (!run_page(pg, p)->hole)
         p++;
     size_t last;
     size_t first = page_blocks(pg, p, &last);
@@ -407,7 +407,7 @@ bool slab_refill(struct page *pg)
         tail = b;
     }
     pg->free = tail;
-    run[p].hole = 0;
+    run_page(pg, p)->hole = 0;
     pg->hole_blocks = (uint16_t)(pg->hole_blocks - (last - first));
     slab_mark_holes(pg);
     return true;

@@ -163,7 +163,7 @@ LX_INLINE bool slab_block_in_hole(const struct page *pg, const struct block *b)
 {
     if (pg->hole_blocks == 0)
         return false;
-    return pg[((const uint8_t *)b - pg->start) >> LX_PAGE_SHIFT].hole != 0;
+    return run_page(pg, (size_t)((const uint8_t *)b - pg->start) >> LX_PAGE_SHIFT)->hole != 0;
 }
 
 /* Owner only: is `b` on one of pg's free lists (free, local_free, remote frees)? */

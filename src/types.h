@@ -115,8 +115,21 @@ struct page {
 enum segment_kind { SEGMENT_NORMAL = 1, SEGMENT_HUGE = 2 };
 
 /*
- * Segment header. A normal segment keeps head[] and pages[] after it, all in
- * its first LX_SEGMENT_META_PAGES pages. A huge mapping uses only the header.
+ * Segment header. A normal segment keeps head[] and the page descriptors after
+ * it, all in its first LX_SEGMENT_META_PAGES pages. A huge mapping uses only
+ * the header.
+ *
+ * Descriptors are not a plain array: descriptor i sits at
+ *     offsetof(desc) + (color + i / 16) * 64 + i * 128      (segment.h: seg_page)
+ * with color = (segment address / 4 MiB) % 16. Runs start at buddy-aligned
+ * pages, so in a plain array the heads of 16-page slabs would lie 2 KiB apart
+ * and share two of the 64 sets of a 32 KiB 8-way L1 cache (and the same
+ * descriptors of two segments, 4 MiB apart, the same sets): a program using a
+ * few dozen slabs would miss the cache on nearly every descriptor. One line of
+ * skew per 16 descriptors spreads 16-page heads over all sets, and the color
+ * shifts one segment's descriptors against another's. head[] holds the line
+ * (offset / 64) of each page's run descriptor, so the free fast path still
+ * finds it with one load and a shift.
  */
 struct segment {
     uintptr_t cookie;         /* address ^ process secret: "this is a header" */
@@ -130,8 +143,9 @@ struct segment {
     uint32_t huge_cached;     /* huge: freed, kept mapped for reuse (large.c's cache) */
     uint32_t from_brk;        /* normal: carved from the program break */
     struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */
-    uint16_t head[LX_SEGMENT_PAGES];           /* page idx -> run head idx */
-    LX_CACHE_ALIGNED struct page pages[LX_SEGMENT_PAGES];
+    uint16_t head[LX_SEGMENT_PAGES]; /* page idx -> line of its run's descriptor */
+    LX_CACHE_ALIGNED uint8_t desc[LX_SEGMENT_PAGES * 128 +
+                                  (LX_SEGMENT_PAGES / LX_DESC_SKEW_EVERY + LX_DESC_COLORS - 1) * 64];
 };
 
 /* Metadata pages, then one PROT_NONE guard page before the first run, so an
@@ -141,7 +155,8 @@ struct segment {
 #define LX_SEGMENT_META_PAGES (LX_SEGMENT_META_DATA_PAGES + 1)
 
 static_assert(sizeof(struct page) == 128, "page descriptor is 128 bytes");
-static_assert(offsetof(struct segment, pages) % 64 == 0, "descriptors cache-aligned");
+static_assert(offsetof(struct segment, desc) % 64 == 0, "descriptors cache-aligned");
+static_assert(sizeof(struct segment) / 64 <= UINT16_MAX, "head[] holds descriptor lines");
 
 struct page_queue {
     struct page *head; /* first slab to allocate from */

@@ -32,7 +32,8 @@ static void exact_split(void)
           "the 1-page run (page %zu) is not the 5-page run's returned tail (page %zu)",
           page_idx(seg, p1), page_idx(seg, p5) + 5);
     for (size_t i = 0; i < 5; i++)
-        CHECK(seg->head[page_idx(seg, p5) + i] == page_idx(seg, p5), "head[] of page %zu", i);
+        CHECK(segment_page_of(seg, page_address(seg, p5) + i * LX_PAGE_SIZE) == p5,
+              "head[] of page %zu", i);
     check_arena("after exact split");
     arena_free_run(p1);
     arena_free_run(p5);

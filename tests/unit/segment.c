@@ -1,12 +1,53 @@
 /* Unit test of segment lookup: the segment map says which 4 MiB chunks are
  * ours, masking finds the header, head[] finds the run, and a pointer anywhere
  * inside a huge block finds its mapping; freed huge blocks leave the map once
- * the cache of freed huge blocks is trimmed. */
+ * the cache of freed huge blocks is trimmed. The page descriptors' layout maps
+ * every page to its own descriptor inside the header and back, and spreads the
+ * heads of aligned runs over the sets of a cache. */
 #include "lxt.h"
 #include "init.h"
 #include "segment.h"
 
 static int global_object;
+
+/* L1 set of an address: a 32 KiB, 8-way cache of 64-byte lines has 64 sets. */
+static unsigned l1_set(const void *p)
+{
+    return (unsigned)((uintptr_t)p >> 6) & 63u;
+}
+
+static void descriptor_layout(struct segment *seg)
+{
+    uint8_t *lo = (uint8_t *)seg + offsetof(struct segment, desc);
+    uint8_t *hi = (uint8_t *)seg + sizeof(struct segment);
+    struct page *prev = NULL;
+    for (size_t i = 0; i < LX_SEGMENT_PAGES; i++) {
+        struct page *d = seg_page(seg, i);
+        CHECK((uint8_t *)d >= lo && (uint8_t *)(d + 1) <= hi, "descriptor %zu outside the header", i);
+        CHECK(((uintptr_t)d & 63) == 0, "descriptor %zu not line-aligned", i);
+        CHECK(prev == NULL || (uint8_t *)d >= (uint8_t *)(prev + 1), "descriptor %zu overlaps", i);
+        CHECK(page_idx(seg, d) == i, "page_idx(seg_page(%zu)) = %zu", i, page_idx(seg, d));
+        CHECK(run_page(seg_page(seg, i & ~(size_t)15), i & 15) == d, "run_page of page %zu", i);
+        CHECK(((size_t)seg_head_line(seg, i) << 6) == (size_t)((uint8_t *)d - (uint8_t *)seg),
+              "head line of page %zu", i);
+        prev = d;
+    }
+    CHECK(sizeof(struct segment) <= LX_SEGMENT_META_DATA_PAGES * LX_PAGE_SIZE, "header size");
+    /* The heads of 16- and 32-page runs (slabs) spread over the sets: at most as
+     * many share a set as the cache has ways. */
+    for (size_t align = 16; align <= 32; align *= 2) {
+        unsigned count[64] = {0}, most = 0;
+        for (size_t i = 0; i < LX_SEGMENT_PAGES; i += align) {
+            unsigned c = ++count[l1_set(seg_page(seg, i))];
+            most = c > most ? c : most;
+        }
+        CHECK(most <= 2, "%u heads of %zu-page runs share one cache set", most, align);
+    }
+    /* Two neighbouring segments put the same page's descriptor on other sets. */
+    struct segment *next = (struct segment *)((uintptr_t)seg + LX_SEGMENT_SIZE);
+    CHECK(l1_set(seg_page(seg, 64)) != l1_set(seg_page(next, 64)),
+          "neighbouring segments share descriptor sets");
+}
 
 int main(void)
 {
@@ -25,6 +66,7 @@ int main(void)
     CHECK(pg->kind == RUN_SLAB && pg->block_size >= 100, "small block's run");
     struct page *lp = segment_page_of(segment_of(large), (uint8_t *)large + 50000);
     CHECK(lp->kind == RUN_LARGE && lp->start == large, "interior page of a large run -> head");
+    descriptor_layout(seg);
 
     CHECK(segmap_get((uintptr_t)huge) == SEGMAP_HUGE, "huge block's first chunk");
     CHECK(segmap_get((uintptr_t)huge + (5u << 20)) == SEGMAP_HUGE_TAIL, "huge block's tail");
