@@ -84,8 +84,10 @@ $(BUILD)/unity/lxmalloc.o: src/unity.c $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/unity
 $(BUILD)/obj/%.o: src/%.c $(LIB_HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
+# libgcc's unwinder (stack.c) is linked in, so a process does not load libgcc_s.so.1
+# for stacks it may never take (docs/SECURITY.md).
 $(SO): $(BUILD)/unity/lxmalloc.o
-	$(CC) $(OPT) -shared -Wl,-soname,liblxmalloc.so -Wl,-z,nodelete -o $@ $^ $(LDLIBS_LIB)
+	$(CC) $(OPT) -shared -static-libgcc -Wl,-soname,liblxmalloc.so -Wl,-z,nodelete -o $@ $^ $(LDLIBS_LIB)
 
 $(STATIC): $(BUILD)/unity/lxmalloc.o
 	rm -f $@ && ar rcs $@ $^
