@@ -56,7 +56,7 @@
 #define LX_SEGMENT_SIZE ((size_t)1 << LX_SEGMENT_SHIFT)
 #define LX_SEGMENT_MASK (LX_SEGMENT_SIZE - 1)
 #define LX_SEGMENT_PAGES (LX_SEGMENT_SIZE >> LX_PAGE_SHIFT)
-#define LX_DESC_SKEW_EVERY 16 /* descriptors per line of skew (types.h: struct segment) */
+#define LX_DESC_ROT 4         /* descriptor slots: page index rotated by this (types.h) */
 #define LX_DESC_COLORS 16     /* segment colors: offsets of a segment's descriptors */
 #define LX_MAX_ORDER (LX_SEGMENT_SHIFT - LX_PAGE_SHIFT) /* buddy orders 0..10 */
 

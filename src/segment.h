@@ -52,9 +52,11 @@ LX_INLINE size_t segment_page_idx(const struct segment *seg, const void *p)
     return ((uintptr_t)p - (uintptr_t)seg) >> LX_PAGE_SHIFT;
 }
 
-/* Descriptor layout (types.h, struct segment): a group of LX_DESC_SKEW_EVERY
- * descriptors and one line of skew. */
-#define LX_DESC_GROUP_BYTES (LX_DESC_SKEW_EVERY * sizeof(struct page) + 64)
+/* Descriptor layout (types.h, struct segment): page idx's descriptor is in slot
+ * rotr(idx, LX_DESC_ROT) of the header's descriptor array, so the heads of runs
+ * aligned to 2^LX_DESC_ROT pages (every slab and large run) fill its first slots. */
+#define LX_DESC_LOW_MASK (((size_t)1 << LX_DESC_ROT) - 1)
+#define LX_DESC_HIGH_BITS (LX_MAX_ORDER - LX_DESC_ROT)
 
 LX_INLINE size_t seg_desc_base(const struct segment *seg)
 {
@@ -65,7 +67,8 @@ LX_INLINE size_t seg_desc_base(const struct segment *seg)
 /* Byte offset from the segment base of page idx's descriptor. */
 LX_INLINE size_t seg_desc_offset(const struct segment *seg, size_t idx)
 {
-    return seg_desc_base(seg) + (idx / LX_DESC_SKEW_EVERY) * 64 + idx * sizeof(struct page);
+    size_t slot = ((idx & LX_DESC_LOW_MASK) << LX_DESC_HIGH_BITS) | (idx >> LX_DESC_ROT);
+    return seg_desc_base(seg) + slot * sizeof(struct page);
 }
 
 /* The descriptor of page idx of the segment. */
@@ -89,8 +92,9 @@ LX_INLINE struct page *segment_page_of(struct segment *seg, const void *p)
 LX_INLINE size_t page_idx(const struct segment *seg, const struct page *pg)
 {
     size_t rel = (size_t)((const uint8_t *)pg - (const uint8_t *)seg) - seg_desc_base(seg);
-    size_t group = rel / LX_DESC_GROUP_BYTES;
-    return group * LX_DESC_SKEW_EVERY + (rel - group * LX_DESC_GROUP_BYTES) / sizeof(struct page);
+    size_t slot = rel / sizeof(struct page);
+    return ((slot & (((size_t)1 << LX_DESC_HIGH_BITS) - 1)) << LX_DESC_ROT) |
+           (slot >> LX_DESC_HIGH_BITS);
 }
 
 LX_INLINE uint8_t *page_address(struct segment *seg, const struct page *pg)

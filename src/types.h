@@ -119,17 +119,19 @@ enum segment_kind { SEGMENT_NORMAL = 1, SEGMENT_HUGE = 2 };
  * it, all in its first LX_SEGMENT_META_PAGES pages. A huge mapping uses only
  * the header.
  *
- * Descriptors are not a plain array: descriptor i sits at
- *     offsetof(desc) + (color + i / 16) * 64 + i * 128      (segment.h: seg_page)
- * with color = (segment address / 4 MiB) % 16. Runs start at buddy-aligned
- * pages, so in a plain array the heads of 16-page slabs would lie 2 KiB apart
- * and share two of the 64 sets of a 32 KiB 8-way L1 cache (and the same
- * descriptors of two segments, 4 MiB apart, the same sets): a program using a
- * few dozen slabs would miss the cache on nearly every descriptor. One line of
- * skew per 16 descriptors spreads 16-page heads over all sets, and the color
- * shifts one segment's descriptors against another's. head[] holds the line
- * (offset / 64) of each page's run descriptor, so the free fast path still
- * finds it with one load and a shift.
+ * Descriptors are not a plain array indexed by page: page i's descriptor is in
+ * slot rotr10(i, 4) = (i % 16) * 64 + i / 16, at
+ *     offsetof(desc) + color * 64 + slot * 128              (segment.h: seg_page)
+ * with color = (segment address / 4 MiB) % 16. Every slab and large run starts
+ * on a page that is a multiple of 16 (runs of 9 pages and more are buddy blocks
+ * of order 4 and up), so their descriptors, the ones the fast paths read, fill
+ * the first 64 slots: 8 KiB, two or three pages, as with an array of 64 KiB
+ * pages. In a plain array they would be spread over 32 pages (a TLB entry
+ * each) and lie 2 KiB apart, in two of the 64 sets of a 32 KiB 8-way L1 cache.
+ * The color shifts one segment's descriptors against those of its neighbours,
+ * which would otherwise fall in the same cache sets too. head[] holds the line
+ * (offset / 64) of each page's run descriptor, so the free fast path finds it
+ * with one load and a shift.
  */
 struct segment {
     uintptr_t cookie;         /* address ^ process secret: "this is a header" */
@@ -144,8 +146,7 @@ struct segment {
     uint32_t from_brk;        /* normal: carved from the program break */
     struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */
     uint16_t head[LX_SEGMENT_PAGES]; /* page idx -> line of its run's descriptor */
-    LX_CACHE_ALIGNED uint8_t desc[LX_SEGMENT_PAGES * 128 +
-                                  (LX_SEGMENT_PAGES / LX_DESC_SKEW_EVERY + LX_DESC_COLORS - 1) * 64];
+    LX_CACHE_ALIGNED uint8_t desc[LX_SEGMENT_PAGES * 128 + (LX_DESC_COLORS - 1) * 64];
 };
 
 /* Metadata pages, then one PROT_NONE guard page before the first run, so an

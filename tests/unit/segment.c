@@ -2,8 +2,8 @@
  * ours, masking finds the header, head[] finds the run, and a pointer anywhere
  * inside a huge block finds its mapping; freed huge blocks leave the map once
  * the cache of freed huge blocks is trimmed. The page descriptors' layout maps
- * every page to its own descriptor inside the header and back, and spreads the
- * heads of aligned runs over the sets of a cache. */
+ * every page to its own descriptor inside the header and back, keeps the heads
+ * of aligned runs together and spreads them over the sets of a cache. */
 #include "lxt.h"
 #include "init.h"
 #include "segment.h"
@@ -20,19 +20,30 @@ static void descriptor_layout(struct segment *seg)
 {
     uint8_t *lo = (uint8_t *)seg + offsetof(struct segment, desc);
     uint8_t *hi = (uint8_t *)seg + sizeof(struct segment);
-    struct page *prev = NULL;
     for (size_t i = 0; i < LX_SEGMENT_PAGES; i++) {
         struct page *d = seg_page(seg, i);
         CHECK((uint8_t *)d >= lo && (uint8_t *)(d + 1) <= hi, "descriptor %zu outside the header", i);
         CHECK(((uintptr_t)d & 63) == 0, "descriptor %zu not line-aligned", i);
-        CHECK(prev == NULL || (uint8_t *)d >= (uint8_t *)(prev + 1), "descriptor %zu overlaps", i);
+        /* Whole slots, and one page per slot (page_idx below): no two overlap. */
+        CHECK(((size_t)((uint8_t *)d - (uint8_t *)seg) - seg_desc_base(seg)) % sizeof(struct page) == 0,
+              "descriptor %zu is not on a slot", i);
         CHECK(page_idx(seg, d) == i, "page_idx(seg_page(%zu)) = %zu", i, page_idx(seg, d));
         CHECK(run_page(seg_page(seg, i & ~(size_t)15), i & 15) == d, "run_page of page %zu", i);
         CHECK(((size_t)seg_head_line(seg, i) << 6) == (size_t)((uint8_t *)d - (uint8_t *)seg),
               "head line of page %zu", i);
-        prev = d;
     }
     CHECK(sizeof(struct segment) <= LX_SEGMENT_META_DATA_PAGES * LX_PAGE_SIZE, "header size");
+    /* The descriptors of runs starting on a multiple of 16 pages (slabs, large
+     * runs) lie together: 64 of them in 8 KiB. */
+    uint8_t *first = (uint8_t *)seg_page(seg, 0), *last = (uint8_t *)seg_page(seg, 0);
+    for (size_t i = 16; i < LX_SEGMENT_PAGES; i += 16) {
+        uint8_t *d = (uint8_t *)seg_page(seg, i);
+        first = d < first ? d : first;
+        last = d > last ? d : last;
+    }
+    CHECK(last + sizeof(struct page) - first == 64 * sizeof(struct page),
+          "descriptors of 16-page-aligned runs span %zu bytes",
+          (size_t)(last + sizeof(struct page) - first));
     /* The heads of 16- and 32-page runs (slabs) spread over the sets: at most as
      * many share a set as the cache has ways. */
     for (size_t align = 16; align <= 32; align *= 2) {
