@@ -463,7 +463,7 @@ static void debug_free(void *p, const char *func, const void *site)
         free_known_block(bi.base, &bi);
         return;
     }
-    void *out = debug_quarantine_push(p, d.size);
+    void *out = debug_quarantine_push(p, d.size, bi.usable);
     if (out != NULL)
         debug_release(out, true);
 }

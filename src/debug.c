@@ -128,7 +128,8 @@ size_t debug_poison_damage(const struct debug_block *d, uint8_t fill)
 
 struct quarantine_entry {
     void *user;
-    size_t size;
+    size_t size;   /* requested bytes: what the byte bound counts */
+    size_t usable; /* the raw block's usable bytes: what the statistics counted live */
 };
 
 static lx_lock_t q_lock;
@@ -136,6 +137,7 @@ static struct quarantine_entry q_ring[LX_QUARANTINE_COUNT];
 static size_t q_head;  /* oldest entry */
 static size_t q_count; /* entries in the ring */
 static size_t q_bytes; /* their sizes summed */
+static size_t q_usable; /* their usable sizes summed */
 
 static void *quarantine_take_locked(void)
 {
@@ -143,19 +145,21 @@ static void *quarantine_take_locked(void)
     q_head = (q_head + 1) % LX_QUARANTINE_COUNT;
     q_count--;
     q_bytes -= e->size;
+    q_usable -= e->usable;
     return e->user;
 }
 
-void *debug_quarantine_push(void *user, size_t size)
+void *debug_quarantine_push(void *user, size_t size, size_t usable)
 {
     void *out = NULL;
     lx_lock(&q_lock);
     if (q_count == LX_QUARANTINE_COUNT ||
         (q_count > 0 && q_bytes + size > LX_QUARANTINE_BYTES))
         out = quarantine_take_locked();
-    q_ring[(q_head + q_count) % LX_QUARANTINE_COUNT] = (struct quarantine_entry){user, size};
+    q_ring[(q_head + q_count) % LX_QUARANTINE_COUNT] = (struct quarantine_entry){user, size, usable};
     q_count++;
     q_bytes += size;
+    q_usable += usable;
     lx_unlock(&q_lock);
     return out;
 }
@@ -174,7 +178,7 @@ void debug_quarantine_counts(size_t *count, size_t *bytes)
 {
     lx_lock(&q_lock);
     *count = q_count;
-    *bytes = q_bytes;
+    *bytes = q_usable;
     lx_unlock(&q_lock);
 }
 

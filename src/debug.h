@@ -61,13 +61,16 @@ void debug_block_free(struct debug_block *d, const void *site, uint8_t fill);
  * or SIZE_MAX if none (no write after free). */
 size_t debug_poison_damage(const struct debug_block *d, uint8_t fill);
 
-/* Quarantine: add a freed block of `size` bytes; returns a block that has to
- * leave (the oldest, once the quarantine is over its count or byte bound) or NULL. */
-void *debug_quarantine_push(void *user, size_t size) LX_WUR;
+/* Quarantine: add a freed block of `size` requested bytes, whose raw block has
+ * `usable` bytes; returns a block that has to leave (the oldest, once the
+ * quarantine is over its count or byte bound, which counts requested bytes) or
+ * NULL. */
+void *debug_quarantine_push(void *user, size_t size, size_t usable) LX_WUR;
 /* Take every block out, oldest first (at exit, to check them); NULL when empty. */
 void *debug_quarantine_pop(void) LX_WUR;
-/* Blocks in quarantine and their requested bytes: freed by the program, not yet
- * by the allocator (statistics count them as freed). */
+/* Blocks in quarantine and the usable bytes of their raw blocks (as the live
+ * counts have them): freed by the program, not yet by the allocator (statistics
+ * count them as freed). */
 void debug_quarantine_counts(size_t *count, size_t *bytes);
 
 /* fork: take / release / reset the quarantine's lock (a leaf lock). */
