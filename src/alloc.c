@@ -591,10 +591,10 @@ static void free_known_block(void *p, const struct block_info *bi)
         }
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
+        struct heap *h = lx_thread_heap_for_free();
         if (bi->kind == BLOCK_SMALL) {
-            heap_free_slab_slow(lx_tls_heap, bi->pg, p);
+            heap_free_slab_slow(h, bi->pg, p);
         } else {
-            struct heap *h = lx_tls_heap;
             large_free(bi->pg, h != &lx_empty_heap ? &h->runs : NULL);
             trace_tick();
         }

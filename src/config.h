@@ -18,6 +18,7 @@
 #ifndef LX_STATS
 #define LX_STATS 1
 #endif
+#define LX_STATS_FLUSH_FREES 256 /* remote frees between two publications of a heap's counts */
 
 /* LX_FAULT_INJECT: 1 builds the OS layer's failure injection for tests (os_fault_set
  * in os.h makes a chosen mapping call fail). Never on in a shipped library. */

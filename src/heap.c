@@ -486,6 +486,12 @@ void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b)
         heap_local_free(h, pg, b);
         return;
     }
+    /* A thread that frees what others allocate may never take an allocation
+     * slow path, where a heap publishes its counts: publish them here too, or
+     * the process's live bytes (and their peak) would count its frees late. */
+    if (LX_STATS && h != &lx_empty_heap &&
+        LX_UNLIKELY((++h->remote_frees & (LX_STATS_FLUSH_FREES - 1)) == 0))
+        heap_flush_stats(h);
     /* Remote: push on the slab's xthread_free, unless the slab is full and waits
      * to hear of a free; then claim that (clear the bit) and hand the block to
      * the owner heap's delayed list. */

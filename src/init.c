@@ -48,9 +48,14 @@ static _Atomic int lx_init_state;
 static pthread_key_t lx_thread_key;
 static int lx_thread_key_ok;
 
+/* Set when the thread's heap has been detached at its exit: a free made later
+ * (by a destructor that runs after ours) does not give the thread a heap again. */
+static LX_TLS bool lx_tls_exited;
+
 static void thread_exit(void *arg)
 {
     struct heap *h = arg;
+    lx_tls_exited = true;
     if (lx_tls_heap == h)
         lx_tls_heap = &lx_empty_heap;
     heap_detach_thread(h);
@@ -138,6 +143,16 @@ struct heap *lx_thread_init(void)
     if (lx_thread_key_ok)
         pthread_setspecific(lx_thread_key, h);
     return h;
+}
+
+struct heap *lx_thread_heap_for_free(void)
+{
+    struct heap *h = lx_tls_heap;
+    if (h != &lx_empty_heap || lx_tls_exited ||
+        atomic_load_explicit(&lx_init_state, memory_order_acquire) != INIT_DONE)
+        return h;
+    h = lx_thread_init();
+    return h != NULL ? h : &lx_empty_heap;
 }
 
 __attribute__((destructor)) static void lx_process_exit(void)

@@ -190,6 +190,7 @@ struct heap {
     int64_t live_flushed;                          /* live bytes last added to the global sum */
     uint64_t slab_pages;                           /* pages in this heap's slabs (about); owner */
     uint64_t sweep_pages;                          /* slab pages taken since the last sweep; owner */
+    uint32_t remote_frees;                         /* frees into other heaps' slabs; owner */
     struct run_cache runs;                         /* freed runs kept for reuse; owner */
     uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
                                                    /* entry (stats_class_allocs); owner */
