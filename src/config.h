@@ -97,6 +97,8 @@
 
 #define LX_PURGE_DELAY_MS_DEFAULT 200             /* free runs older than this go back */
 #define LX_PURGE_SLACK_PAGES 512                  /* dirty pages an arena may always keep */
+#define LX_PURGE_SETTLE_SHIFT 3 /* over that and a quarter of the used pages, runs free for */
+                                /* at least delay >> this (25 ms) go back at once */
 #define LX_HUGE_CACHE_DEFAULT ((size_t)32 << 20)  /* freed huge blocks kept for reuse */
 #define LX_HUGE_CACHE_SLOTS 16
 #define LX_RUN_CACHE_SLOTS 8        /* freed runs a thread heap keeps (pages.c) */

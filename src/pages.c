@@ -199,10 +199,17 @@ static void arena_purge_locked(struct arena *a, bool all)
         struct page *batch[LX_PURGE_BATCH];
         unsigned n = 0;
         uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
+        uint64_t hard = a->used_pages + LX_PURGE_SLACK_PAGES;
         struct page *pg;
         while (n < LX_PURGE_BATCH && (pg = a->dirty_head) != NULL) {
             bool old = pg->freed_ns + delay <= a->clock_ns;
-            if (!all && !old && a->dirty_pages <= bound)
+            /* Over the bound, a run goes only once it has been free for a
+             * fraction of the delay (a program that frees a structure and
+             * builds the next one at once reuses the pages without faults),
+             * unless more pages are free than in use: a program that has
+             * just freed most of its memory may not call malloc again soon. */
+            bool settled = pg->freed_ns + (delay >> LX_PURGE_SETTLE_SHIFT) <= a->clock_ns;
+            if (!all && !old && (a->dirty_pages <= bound || (!settled && a->dirty_pages <= hard)))
                 break;
             struct segment *seg = page_segment(pg);
             size_t npages = pg->run_pages;
