@@ -40,11 +40,15 @@
 #include "stack.h"
 #include "stats.h"
 #include "trace.h"
+#include "track.h"
 #include "xheap.h"
 
 enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
 
 static _Atomic int lx_init_state;
+#if LX_VALGRIND
+bool lx_track_on;
+#endif
 static pthread_key_t lx_thread_key;
 static int lx_thread_key_ok;
 
@@ -106,6 +110,9 @@ void lx_process_init(void)
         return;
     }
     atomic_store_explicit(&lx_init_state, INIT_RUNNING, memory_order_relaxed);
+#if LX_VALGRIND
+    lx_track_on = track_detect();
+#endif
     if (os_page_size() != LX_PAGE_SIZE)
         lx_fatal("this build needs %zu-byte pages, the system uses %zu", LX_PAGE_SIZE,
                  os_page_size());

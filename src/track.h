@@ -3,9 +3,12 @@
  * track.h — tells valgrind's memcheck which memory is a block, through its client
  * requests, compiled in when LX_VALGRIND is 1 (the Makefile sets it when
  * <valgrind/memcheck.h> exists); otherwise every function is an empty inline.
- * Natively a request is a few instructions that do nothing, and the requests are
+ * Natively a request is a dozen instructions that do nothing, and the requests are
  * only reached on slow paths: under valgrind, options.c sets LX_HOOK_TRACK in
  * lx_hooks_active, which sends every malloc and free to alloc.c's slow paths.
+ * track_read_word, which slow paths call once per block (a sweep reads the first
+ * word of every block of a slab), makes no request at all natively: whether
+ * memcheck runs is read once at start-up (lx_track_on).
  *
  * What memcheck is told (mimalloc's track.h has the same idea):
  *   - an allocated block spans its usable size, not the size asked for: the
@@ -32,7 +35,17 @@
 #if LX_VALGRIND
 #include <valgrind/memcheck.h>
 
+/* RUNNING_ON_VALGRIND, read once by lx_process_init (init.c) before anything
+ * else of the allocator runs; it cannot change while the process lives. */
+extern bool lx_track_on;
+
 LX_INLINE bool track_running(void)
+{
+    return lx_track_on;
+}
+
+/* For lx_process_init: ask valgrind itself. */
+LX_INLINE bool track_detect(void)
 {
     return RUNNING_ON_VALGRIND != 0;
 }
@@ -56,6 +69,8 @@ LX_INLINE void track_undefined(void *p, size_t size)
  * seeing an uninitialised read, and leave its definedness as it was. */
 LX_INLINE uintptr_t track_read_word(const void *p)
 {
+    if (!lx_track_on)
+        return *(const uintptr_t *)p;
     unsigned char vbits[sizeof(uintptr_t)];
     int saved = VALGRIND_GET_VBITS(p, vbits, sizeof vbits);
     VALGRIND_MAKE_MEM_DEFINED(p, sizeof(uintptr_t));
@@ -66,6 +81,11 @@ LX_INLINE uintptr_t track_read_word(const void *p)
 }
 #else
 LX_INLINE bool track_running(void)
+{
+    return false;
+}
+
+LX_INLINE bool track_detect(void)
 {
     return false;
 }
