@@ -510,6 +510,28 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
     return p;
 }
 
+/* The fast path's slab has no free block. When the blocks this thread freed into
+ * it wait on local_free, make them the free list and pop one: what the slow path
+ * would do first (slab_collect), for a few dozen instructions instead of a few
+ * hundred. Every 64th time, and whenever there is nothing to take, the slow path
+ * runs instead, so its periodic work (remote and delayed frees, cache expiry)
+ * keeps its pace. */
+LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d, size_t size,
+                                       const void *caller)
+{
+    /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
+    if (pg->free == NULL && pg->local_free != NULL &&
+        LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
+        lx_tls_slow_calls++;
+        pg->free = pg->local_free;
+        pg->local_free = NULL;
+        struct block *b = slab_pop(pg);
+        stats_direct_alloc(h, d);
+        return b;
+    }
+    return malloc_slow(size, caller);
+}
+
 LX_EXPORT void *lx_malloc(size_t size)
 {
     struct heap *h = lx_tls_heap;
@@ -531,7 +553,7 @@ LX_EXPORT void *lx_malloc(size_t size)
             return b;
         }
     }
-    return malloc_slow(size, __builtin_return_address(0));
+    return malloc_refill(h, pg, d, size, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_calloc(size_t count, size_t size)
