@@ -391,13 +391,7 @@ static void heaps_collect_one_orphan(void)
     lx_unlock(&lx_heaps_lock);
     if (o == NULL)
         return;
-    /* An orphan younger than the purge delay is likely to be adopted soon (a
-     * pool replacing a thread, threads started in rounds): like its thread, it
-     * keeps a slab per class and the runs of its cache, which the new thread
-     * would otherwise take again at once, from the arena and with page faults.
-     * An older one gives back everything empty. */
-    uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
-    heap_collect_locked(o, os_now_ns() - o->orphaned_ns >= delay, SWEEP_NONE);
+    heap_collect_locked(o, true, SWEEP_NONE);
     heap_flush_stats(o);
     lx_lock(&lx_heaps_lock);
     /* Back at the end of the list, so the next collection visits another orphan. */
@@ -534,26 +528,22 @@ struct heap *heap_attach_thread(void)
     return h;
 }
 
-static void heap_orphan_locked(struct heap *h, uint64_t now)
+static void heap_orphan_locked(struct heap *h)
 {
     h->owned = 0;
-    h->orphaned_ns = now;
     h->next_orphan = lx_orphans;
     lx_orphans = h;
     atomic_store_explicit(&lx_orphans_hint, h, memory_order_relaxed);
 }
 
-/* The heap keeps what a thread adopting it soon would use at once: a slab per
- * class, and the runs in its cache (heaps_collect_one_orphan). */
 void heap_detach_thread(struct heap *h)
 {
     if (h == NULL || h == &lx_empty_heap)
         return;
-    heap_collect_locked(h, false, SWEEP_NONE);
+    heap_collect_locked(h, true, SWEEP_NONE);
     heap_flush_stats(h);
-    uint64_t now = os_now_ns();
     lx_lock(&lx_heaps_lock);
-    heap_orphan_locked(h, now);
+    heap_orphan_locked(h);
     lx_unlock(&lx_heaps_lock);
 }
 

@@ -184,7 +184,6 @@ struct heap {
     struct arena *arena;                           /* where page runs come from */
     struct heap *next_all;                         /* registry of all heaps; global lock */
     struct heap *next_orphan;                      /* orphan list; global lock */
-    uint64_t orphaned_ns;                          /* when it last became an orphan */
     uint32_t id;                                   /* creation number */
     uint32_t owned;                                /* HEAP_OWNED_*: who uses it; global lock */
     int64_t live_flushed;                          /* live bytes last added to the global sum */
