@@ -512,7 +512,7 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
 
 /* The fast path's slab has no free block. When the blocks this thread freed into
  * it wait on local_free, make them the free list and pop one: what the slow path
- * would do first (slab_collect), for a few dozen instructions instead of a few
+ * would do first (slab_take_local), for a few dozen instructions instead of a few
  * hundred. Every 64th time, and whenever there is nothing to take, the slow path
  * runs instead, so its periodic work (remote and delayed frees, cache expiry)
  * keeps its pace. */
@@ -520,11 +520,9 @@ LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d
                                        const void *caller)
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
-    if (pg->free == NULL && pg->local_free != NULL &&
-        LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
+    if (pg->free == NULL && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0) &&
+        slab_take_local(pg)) {
         lx_tls_slow_calls++;
-        pg->free = pg->local_free;
-        pg->local_free = NULL;
         struct block *b = slab_pop(pg);
         stats_direct_alloc(h, d);
         return b;

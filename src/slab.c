@@ -130,17 +130,15 @@ bool slab_lists_contain(struct page *pg, const struct block *b)
 
 void slab_collect(struct page *pg)
 {
-    if (pg->local_free != NULL) {
-        if (pg->free == NULL) {
-            pg->free = pg->local_free;
-        } else {
-            struct block *tail = pg->local_free;
-            struct block *next;
-            while ((next = block_next_checked(pg, tail)) != NULL)
-                tail = next;
-            block_set_next(tail, pg->free);
-            pg->free = pg->local_free;
-        }
+    if (pg->free == NULL) {
+        (void)slab_take_local(pg);
+    } else if (pg->local_free != NULL) {
+        struct block *tail = pg->local_free;
+        struct block *next;
+        while ((next = block_next_checked(pg, tail)) != NULL)
+            tail = next;
+        block_set_next(tail, pg->free);
+        pg->free = pg->local_free;
         pg->local_free = NULL;
     }
     (void)slab_collect_thread(pg);

@@ -237,6 +237,17 @@ bool slab_swept(const struct page *pg);
 bool slab_refill(struct page *pg);
 /* Move local and thread frees onto the free list (owner only). */
 void slab_collect(struct page *pg);
+
+/* Owner only, with pg->free empty: the blocks freed locally become the free
+ * list, without a walk. Whether there were any. */
+LX_INLINE bool slab_take_local(struct page *pg)
+{
+    if (pg->local_free == NULL)
+        return false;
+    pg->free = pg->local_free;
+    pg->local_free = NULL;
+    return true;
+}
 /* Take only the thread frees; returns how many came back. */
 unsigned slab_collect_thread(struct page *pg);
 
