@@ -681,6 +681,25 @@ LX_INLINE bool heap_segment_normal(struct heap *h, uintptr_t p)
            free_segment_normal(h, p, base, slot);
 }
 
+/* A free into a slab of another heap (a remote free; `b` is in a normal segment,
+ * no hook is on): the local fast path's checks, then the push onto the slab's
+ * remote list. Anything else, a slab with holes, and a thread with no heap yet
+ * (whose first free makes one) take the slow path. */
+LX_NOINLINE static void free_remote(struct heap *h, struct page *pg, struct block *b,
+                                    const void *caller)
+{
+    uintptr_t owner = pg->local_key & ~LX_KEY_FLAGS;
+    if (LX_LIKELY(pg->kind == RUN_SLAB) && LX_LIKELY(owner != 0) &&
+        LX_LIKELY(owner != (uintptr_t)h) && LX_LIKELY((pg->local_key & LX_KEY_HOLES) == 0) &&
+        LX_LIKELY(h != &lx_empty_heap) &&
+        LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
+        LX_LIKELY(!block_looks_free(b))) {
+        heap_free_slab_slow(h, pg, b);
+        return;
+    }
+    free_slow(b, caller);
+}
+
 LX_EXPORT void lx_free(void *p)
 {
     struct heap *h = lx_tls_heap;
@@ -707,6 +726,8 @@ LX_EXPORT void lx_free(void *p)
                 heap_page_empty(h, pg);
             return;
         }
+        free_remote(h, pg, b, __builtin_return_address(0));
+        return;
     }
     free_slow(p, __builtin_return_address(0));
 }
