@@ -283,6 +283,24 @@ static bool free_view_all(const struct free_view *v, size_t first, size_t last)
     return true;
 }
 
+/* Do the blocks lo..hi (inclusive) all look free (or lie in holes)? Reads their
+ * first words in address order and stops at the first live one: on a slab that
+ * is not about to give pages back, a page usually shows a live block within its
+ * first few. An answer to act on comes from free_view_init, which reads them all
+ * and checks the count. (Hardened builds only: without, nothing looks free.) */
+static bool blocks_look_free(const struct page *pg, size_t lo, size_t hi)
+{
+    size_t bs = pg->block_size;
+    uint8_t *a = pg->start + lo * bs;
+    for (size_t i = lo; i <= hi; i++, a += bs) {
+        if (pg->hole_blocks != 0 && run_page(pg, (i * bs) >> LX_PAGE_SHIFT)->hole)
+            continue;
+        if (!block_word_looks_free((struct block *)a, track_read_word(a)))
+            return false;
+    }
+    return true;
+}
+
 size_t slab_purge(struct page *pg, bool all)
 {
     size_t bs = pg->block_size;
@@ -298,12 +316,7 @@ size_t slab_purge(struct page *pg, bool all)
         }
         pg->marks = 1;
     }
-    struct free_view view;
     uint8_t purge[LX_SLAB_MAX_PAGES];
-    if (!free_view_init(&view, pg)) {
-        pg->swept_used = UINT16_MAX; /* look again at the next sweep */
-        return 0;
-    }
     /* A last page the next carve will write into is never a hole: its new blocks
      * would be listed and in the hole at once. */
     size_t whole = npages;
@@ -311,7 +324,11 @@ size_t slab_purge(struct page *pg, bool all)
         whole--;
     /* A page goes when it is found free at two sweeps in a row (or is a hole
      * already): a page a busy class empties and fills again between sweeps is
-     * left alone, as the arena's purge delay leaves a run freed a moment ago. */
+     * left alone, as the arena's purge delay leaves a run freed a moment ago.
+     * Hardened, a quick look (blocks_look_free) first marks the pages that seem
+     * free; without hardening the view (a walk of the lists) comes first. */
+    struct free_view view;
+    bool viewed = !LX_HARDEN && free_view_init(&view, pg);
     size_t fresh = 0, waiting = 0;
     for (size_t p = 0; p < npages; p++) {
         struct page *d = run_page(pg, p);
@@ -324,14 +341,36 @@ size_t slab_purge(struct page *pg, bool all)
         size_t hi = (((p + 1) << LX_PAGE_SHIFT) - 1) / bs;
         if (hi >= cap)
             hi = cap - 1;
-        bool all_free = free_view_all(&view, lo, hi);
+        bool all_free = viewed ? free_view_all(&view, lo, hi) : blocks_look_free(pg, lo, hi);
         purge[p] = all_free && (all || d->idle || d->hole);
         fresh += purge[p] && !d->hole;
         waiting += all_free && !purge[p];
         d->idle = all_free;
     }
+    /* Enough pages to act on: read every block and check the count (the view),
+     * and keep only the pages the view finds free. */
+    size_t min = all ? 1 : LX_HOLE_MIN_PAGES;
+    if (fresh >= min && !viewed) {
+        if (!free_view_init(&view, pg)) {
+            pg->swept_used = UINT16_MAX; /* look again at the next sweep */
+            return 0;
+        }
+        fresh = 0;
+        for (size_t p = 0; p < whole; p++) {
+            if (!purge[p])
+                continue;
+            size_t lo = (p << LX_PAGE_SHIFT) / bs;
+            size_t hi = (((p + 1) << LX_PAGE_SHIFT) - 1) / bs;
+            if (hi >= cap)
+                hi = cap - 1;
+            struct page *d = run_page(pg, p);
+            purge[p] = free_view_all(&view, lo, hi);
+            d->idle = purge[p];
+            fresh += purge[p] && !d->hole;
+        }
+    }
     size_t purged = 0;
-    bool acting = fresh >= (all ? 1 : LX_HOLE_MIN_PAGES);
+    bool acting = fresh >= min;
     if (acting) {
         /* New holes: relist the free blocks in address order, leaving out those
          * that start on a purged page, before their links are gone. */
