@@ -681,52 +681,70 @@ LX_INLINE bool heap_segment_normal(struct heap *h, uintptr_t p)
            free_segment_normal(h, p, base, slot);
 }
 
-/* A free into a slab of another heap (a remote free; `b` is in a normal segment,
- * no hook is on): the local fast path's checks, then the push onto the slab's
- * remote list. Anything else, a slab with holes, and a thread with no heap yet
- * (whose first free makes one) take the slow path. */
-LX_NOINLINE static void free_remote(struct heap *h, struct page *pg, struct block *b,
-                                    const void *caller)
+/* A free of a small block of this heap's slab `pg`, which passed the checks:
+ * onto local_free. */
+LX_INLINE void free_local(struct heap *h, struct page *pg, struct block *b)
 {
-    uintptr_t owner = pg->local_key & ~LX_KEY_FLAGS;
-    if (LX_LIKELY(pg->kind == RUN_SLAB) && LX_LIKELY(owner != 0) &&
-        LX_LIKELY(owner != (uintptr_t)h) && LX_LIKELY((pg->local_key & LX_KEY_HOLES) == 0) &&
-        LX_LIKELY(h != &lx_empty_heap) &&
-        LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
-        LX_LIKELY(!block_looks_free(b))) {
-        heap_free_slab_slow(h, pg, b);
-        return;
-    }
-    free_slow(b, caller);
+    block_set_next(b, pg->local_free);
+    pg->local_free = b;
+#if LX_STATS
+    h->free_count[pg->class_idx]++;
+#endif
+    /* A slab alone in its queue is kept when it empties (heap_page_empty would
+     * return at once): test that here, without the call. */
+    if (LX_UNLIKELY(--pg->used == 0) && (pg->next != NULL || pg->prev != NULL))
+        heap_page_empty(h, pg);
 }
 
+/*
+ * The checks of a small block's free, in the slab `pg` that a descriptor named:
+ * a pointer that does not start a carved block of this slab (inside a block,
+ * misaligned, past the carved end), or a block that looks free already, fails
+ * them, and so does every free into a slab with holes (LX_KEY_HOLES: a block on
+ * a purged page reads as zeroes, not as free). The slow path then says which.
+ */
+LX_INLINE bool free_block_ok(const struct page *pg, const struct block *b)
+{
+    return LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
+           LX_LIKELY(!block_looks_free(b));
+}
+
+/* A free the fast path did not take, of a pointer in a normal segment with no
+ * hook on: a block past the first group of a long slab of this heap, a block of
+ * a full slab of this heap, or a free into another heap's slab (a remote free,
+ * pushed onto the slab's remote list).
+ * Anything else, a slab with holes, and a thread with no heap yet (whose first
+ * free makes one) take the slow path. */
+LX_NOINLINE static void free_not_fast(struct heap *h, void *p, const void *caller)
+{
+    struct segment *seg = segment_of(p);
+    struct page *pg = segment_page_of(seg, p);
+    struct block *b = p;
+    uintptr_t key = pg->local_key;
+    uintptr_t owner = key & ~LX_KEY_FLAGS;
+    if (LX_LIKELY(pg->kind == RUN_SLAB) && LX_LIKELY((key & LX_KEY_HOLES) == 0) &&
+        LX_LIKELY(owner != 0) && LX_LIKELY(h != &lx_empty_heap) && free_block_ok(pg, b)) {
+        if (key == (uintptr_t)h)
+            free_local(h, pg, b);
+        else /* another heap's slab, or one of h's on its full list */
+            heap_free_slab_slow(h, pg, b);
+        return;
+    }
+    free_slow(p, caller);
+}
+
+/* The fast path reads one descriptor, found without a load: its group's
+ * (segment_group_page), which is the slab's own when the slab is this heap's. */
 LX_EXPORT void lx_free(void *p)
 {
     struct heap *h = lx_tls_heap;
     if (heap_segment_normal(h, (uintptr_t)p)) {
-        struct segment *seg = (struct segment *)((uintptr_t)p & ~(uintptr_t)LX_SEGMENT_MASK);
-        struct page *pg = segment_page_of(seg, p);
-        struct block *b = p;
-        /* A pointer that does not start a carved block of this slab (inside a
-         * block, misaligned, past the carved end), or a block that looks free
-         * already, goes to the slow path, which says which; so does every free
-         * into a slab with holes (LX_KEY_HOLES: a block on a purged page reads
-         * as zeroes, not as free). */
-        if (LX_LIKELY(pg->local_key == (uintptr_t)h) &&
-            LX_LIKELY(slab_block_start(pg, (uintptr_t)b - (uintptr_t)pg->start)) &&
-            LX_LIKELY(!block_looks_free(b))) {
-            block_set_next(b, pg->local_free);
-            pg->local_free = b;
-#if LX_STATS
-            h->free_count[pg->class_idx]++;
-#endif
-            /* A slab alone in its queue is kept when it empties (heap_page_empty
-             * would return at once): test that here, without the call. */
-            if (LX_UNLIKELY(--pg->used == 0) && (pg->next != NULL || pg->prev != NULL))
-                heap_page_empty(h, pg);
+        struct page *pg = segment_group_page(segment_of(p), p);
+        if (LX_LIKELY(pg->local_key == (uintptr_t)h) && free_block_ok(pg, p)) {
+            free_local(h, pg, p);
             return;
         }
-        free_remote(h, pg, b, __builtin_return_address(0));
+        free_not_fast(h, p, __builtin_return_address(0));
         return;
     }
     free_slow(p, __builtin_return_address(0));

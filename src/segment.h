@@ -89,6 +89,23 @@ LX_INLINE struct page *segment_page_of(struct segment *seg, const void *p)
     return (struct page *)((uint8_t *)seg + ((size_t)seg->head[segment_page_idx(seg, p)] << 6));
 }
 
+/*
+ * The descriptor of the first page of p's group of 2^LX_DESC_ROT pages, found
+ * without a load. Slabs start on the first page of a group and are at least a
+ * group long, so when this descriptor heads a slab, p lies in that slab. A
+ * descriptor that heads no slab (inside a run, a free run, another kind) never
+ * carries a heap's key: releasing a slab clears its key. The free fast path
+ * relies on both and falls back to head[] for every other case.
+ */
+LX_INLINE struct page *segment_group_page(struct segment *seg, const void *p)
+{
+    /* (group * 128) taken straight from p's bits, no subtraction of seg. */
+    static_assert(sizeof(struct page) == 128, "descriptors are 128 bytes");
+    size_t group_off = ((uintptr_t)p >> (LX_PAGE_SHIFT + LX_DESC_ROT - 7)) &
+                       ((LX_SEGMENT_PAGES >> LX_DESC_ROT) - 1) << 7;
+    return (struct page *)((uint8_t *)seg + seg_desc_base(seg) + group_off);
+}
+
 LX_INLINE size_t page_idx(const struct segment *seg, const struct page *pg)
 {
     size_t rel = (size_t)((const uint8_t *)pg - (const uint8_t *)seg) - seg_desc_base(seg);

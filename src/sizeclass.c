@@ -2,10 +2,13 @@
 /*
  * sizeclass.c — the class table: for each class its size, its slab length, and
  * the entries of the heap's direct table it serves. Built once at start-up; read
- * only afterwards. A slab is at least LX_SLAB_MIN_PAGES long and holds at least
- * LX_SLAB_MIN_BLOCKS blocks; between that and twice that, the length that wastes
- * the least tail space wins. Slabs are carved lazily, so a long slab costs
- * address space, not resident memory.
+ * only afterwards. A slab is the shortest power of two of pages, at least
+ * LX_SLAB_MIN_PAGES, that holds LX_SLAB_MIN_BLOCKS blocks: a buddy block, whole,
+ * starting on a multiple of LX_SLAB_MIN_PAGES. Every class up to 8 KiB thus has
+ * slabs of one 16-page group, which the free fast path relies on to find the
+ * slab's descriptor without a load (segment.h, segment_group_page). The tail
+ * space after the last block is less than a block, and is never touched: slabs
+ * are carved lazily, so it costs address space, not resident memory.
  */
 #include "sizeclass.h"
 
@@ -20,16 +23,11 @@ void sizeclass_init(void)
         size_t min_pages = (size * LX_SLAB_MIN_BLOCKS + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
         if (min_pages < LX_SLAB_MIN_PAGES)
             min_pages = LX_SLAB_MIN_PAGES;
-        size_t best = min_pages;
-        size_t best_waste = (min_pages << LX_PAGE_SHIFT) % size;
-        for (size_t p = min_pages + 1; p <= min_pages * 2; p++) {
-            size_t waste = (p << LX_PAGE_SHIFT) % size;
-            /* compare waste fractions: waste/p < best_waste/best */
-            if (waste * best < best_waste * p) {
-                best = p;
-                best_waste = waste;
-            }
-        }
+        /* The arena hands out buddy blocks: a longer run would cost the same
+         * block, its tail left as fragments too short for another slab. */
+        size_t best = LX_SLAB_MIN_PAGES;
+        while (best < min_pages)
+            best *= 2;
         size_t count = (best << LX_PAGE_SHIFT) / size;
         if (count > UINT16_MAX) /* 16-byte blocks in 16 pages: 4096, far below */
             count = UINT16_MAX;

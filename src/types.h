@@ -130,8 +130,9 @@ enum segment_kind { SEGMENT_NORMAL = 1, SEGMENT_HUGE = 2 };
  * each) and lie 2 KiB apart, in two of the 64 sets of a 32 KiB 8-way L1 cache.
  * The color shifts one segment's descriptors against those of its neighbours,
  * which would otherwise fall in the same cache sets too. head[] holds the line
- * (offset / 64) of each page's run descriptor, so the free fast path finds it
- * with one load and a shift.
+ * (offset / 64) of each page's run descriptor: one load and a shift find it.
+ * The free fast path needs not even that: it reads the descriptor of the first
+ * page of the pointer's 16-page group (segment.h, segment_group_page).
  */
 struct segment {
     uintptr_t cookie;         /* address ^ process secret: "this is a header" */

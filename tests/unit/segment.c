@@ -5,7 +5,9 @@
  * every page to its own descriptor inside the header and back, keeps the heads
  * of aligned runs together and spreads them over the sets of a cache. */
 #include "lxt.h"
+#include "heap.h"
 #include "init.h"
+#include "pages.h"
 #include "segment.h"
 
 static int global_object;
@@ -60,6 +62,57 @@ static void descriptor_layout(struct segment *seg)
           "neighbouring segments share descriptor sets");
 }
 
+/* The free fast path reads the descriptor of the first page of a pointer's
+ * 16-page group (segment_group_page) and trusts it when it carries the heap's
+ * key: that descriptor must then head the run every page of the group is in.
+ * Checked on every group of every segment of `a`, after slabs of many lengths
+ * (16 to 64 pages) and large runs were made, freed and split differently. */
+static void group_keys(struct arena *a, uintptr_t key)
+{
+    size_t keyed = 0;
+    lx_lock(&a->lock);
+    for (struct segment *seg = a->segments; seg != NULL; seg = seg->next) {
+        for (size_t g = 0; g < LX_SEGMENT_PAGES; g += 16) {
+            uint8_t *first = (uint8_t *)seg + (g << LX_PAGE_SHIFT);
+            struct page *d = segment_group_page(seg, first + 123);
+            CHECK(d == seg_page(seg, g), "group descriptor of page %zu", g);
+            if ((d->local_key & ~LX_KEY_FLAGS) != key)
+                continue;
+            keyed++;
+            CHECK(d->kind == RUN_SLAB && d->run_pages >= 16, "keyed group leader %zu is no slab head", g);
+            for (size_t i = 0; i < 16; i++)
+                CHECK(segment_page_of(seg, first + (i << LX_PAGE_SHIFT)) == d,
+                      "page %zu of group %zu is not in the keyed slab", g + i, g);
+        }
+    }
+    lx_unlock(&a->lock);
+    CHECK(keyed > 0, "no slab of the heap found");
+}
+
+static void churn_runs(void)
+{
+    enum { N = 3000 };
+    static void *blocks[N];
+    static const size_t sizes[] = {24, 200, 3000, 7000, 9000, 12000, 20000, 30000, 70000, 300000};
+    uint64_t x = 88172645463325252u;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t size = sizes[(x >> 8) % (sizeof sizes / sizeof sizes[0])];
+            if (blocks[i] != NULL)
+                lx_free(blocks[i]);
+            blocks[i] = (x & 1) ? lx_malloc(size) : NULL;
+        }
+        if (round == 1)
+            lx_malloc_trim(0);
+    }
+    void *keep = lx_malloc(9000); /* a slab of 20 pages stays keyed */
+    group_keys(segment_of(keep)->arena, (uintptr_t)lx_tls_heap);
+    for (int i = 0; i < N; i++)
+        lx_free(blocks[i]);
+    lx_free(keep);
+}
+
 int main(void)
 {
     int local = 0;
@@ -78,6 +131,7 @@ int main(void)
     struct page *lp = segment_page_of(segment_of(large), (uint8_t *)large + 50000);
     CHECK(lp->kind == RUN_LARGE && lp->start == large, "interior page of a large run -> head");
     descriptor_layout(seg);
+    churn_runs();
 
     CHECK(segmap_get((uintptr_t)huge) == SEGMAP_HUGE, "huge block's first chunk");
     CHECK(segmap_get((uintptr_t)huge + (5u << 20)) == SEGMAP_HUGE_TAIL, "huge block's tail");
