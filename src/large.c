@@ -250,7 +250,7 @@ size_t huge_cache_expire(bool all)
         return 0;
     struct segment *drop[LX_HUGE_CACHE_SLOTS];
     int n = 0;
-    uint64_t now = os_now_ns();
+    uint64_t now = os_now_coarse_ns();
     uint64_t delay = atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed);
     lx_lock(&huge_cache.lock);
     for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
@@ -297,7 +297,7 @@ static struct segment *huge_cache_put(struct segment *seg, size_t limit)
     if (size > limit)
         return seg;
     struct segment *evict = NULL;
-    uint64_t now = os_now_ns();
+    uint64_t now = os_now_coarse_ns();
     lx_lock(&huge_cache.lock);
     /* Join cached neighbours first, so the cache keeps whole ranges (pieces cut
      * off by huge_alloc come back together). */

@@ -81,8 +81,10 @@ unsigned os_cpu_count(void);
 size_t os_page_size(void);
 void os_random(void *buf, size_t len);
 uint64_t os_now_ns(void);
-/* CLOCK_MONOTONIC_COARSE: the same clock as os_now_ns, a few ms behind and much
- * cheaper to read; for rate limits only. */
+/* CLOCK_MONOTONIC_COARSE: the same clock as os_now_ns, a few ms behind (one
+ * kernel tick) and about three times cheaper to read: for the purge delays and
+ * cache expiry (pages.c, large.c), which count in tens of ms, and rate limits.
+ * Times compared with one another must all come from this clock. */
 uint64_t os_now_coarse_ns(void);
 
 /* Read a small file (a /proc entry) into buf, NUL-terminated; the number of bytes

@@ -246,7 +246,7 @@ static void arena_purge_locked(struct arena *a, bool all)
 
 static void arena_clock_locked(struct arena *a)
 {
-    a->clock_ns = a->dirty_head != NULL ? os_now_ns() : 0;
+    a->clock_ns = a->dirty_head != NULL ? os_now_coarse_ns() : 0;
 }
 
 static bool arena_grow_locked(struct arena *a)
@@ -348,7 +348,7 @@ void arena_free_run(struct page *pg)
     lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE || pg->kind == RUN_PAGES ||
               pg->kind == RUN_CACHED);
     lx_lock(&a->lock);
-    a->clock_ns = os_now_ns();
+    a->clock_ns = os_now_coarse_ns();
     seg->used_pages -= (uint32_t)npages;
     a->used_pages -= npages;
     buddy_free_range(a, seg, idx, idx + npages, true);
@@ -414,7 +414,7 @@ bool run_cache_put(struct run_cache *c, struct page *pg)
     if (n > LX_RUN_CACHE_RUN_MAX ||
         atomic_load_explicit(&lx_opt.purge_delay_ns, memory_order_relaxed) == 0)
         return false;
-    uint64_t now = os_now_ns();
+    uint64_t now = os_now_coarse_ns();
     run_cache_expire_at(c, now);
     while (c->count == LX_RUN_CACHE_SLOTS ||
            atomic_load_explicit(&c->pages, memory_order_relaxed) + n > LX_RUN_CACHE_PAGES)
@@ -434,7 +434,7 @@ void run_cache_flush(struct run_cache *c, bool all)
         while (c->count > 0)
             run_cache_release(c, c->count - 1);
     } else {
-        run_cache_expire_at(c, os_now_ns());
+        run_cache_expire_at(c, os_now_coarse_ns());
     }
 }
 
