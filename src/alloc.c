@@ -711,10 +711,10 @@ LX_INLINE bool free_block_ok(const struct page *pg, const struct block *b)
 
 /* A free the fast path did not take, of a pointer in a normal segment with no
  * hook on: a block past the first group of a long slab of this heap, a block of
- * a full slab of this heap, or a free into another heap's slab (a remote free,
- * pushed onto the slab's remote list).
- * Anything else, a slab with holes, and a thread with no heap yet (whose first
- * free makes one) take the slow path. */
+ * a full slab or of a slab with holes (not in a hole: that would be a double
+ * free, its first word reads zero) of this heap, or a free into another heap's
+ * slab (a remote free, pushed onto the slab's remote list). Anything else, and
+ * a thread with no heap yet (whose first free makes one), take the slow path. */
 LX_NOINLINE static void free_not_fast(struct heap *h, void *p, const void *caller)
 {
     struct segment *seg = segment_of(p);
@@ -722,11 +722,12 @@ LX_NOINLINE static void free_not_fast(struct heap *h, void *p, const void *calle
     struct block *b = p;
     uintptr_t key = pg->local_key;
     uintptr_t owner = key & ~LX_KEY_FLAGS;
-    if (LX_LIKELY(pg->kind == RUN_SLAB) && LX_LIKELY((key & LX_KEY_HOLES) == 0) &&
-        LX_LIKELY(owner != 0) && LX_LIKELY(h != &lx_empty_heap) && free_block_ok(pg, b)) {
+    if (LX_LIKELY(pg->kind == RUN_SLAB) && LX_LIKELY(owner != 0) &&
+        LX_LIKELY(h != &lx_empty_heap) && free_block_ok(pg, b) &&
+        ((key & LX_KEY_HOLES) == 0 || !slab_block_in_hole(pg, b))) {
         if (key == (uintptr_t)h)
             free_local(h, pg, b);
-        else /* another heap's slab, or one of h's on its full list */
+        else /* another heap's slab, or one of h's that is full or has holes */
             heap_free_slab_slow(h, pg, b);
         return;
     }
