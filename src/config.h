@@ -128,6 +128,8 @@ static_assert(2 * (LX_SMALL_MAX * LX_SLAB_MIN_BLOCKS / LX_PAGE_SIZE) <= LX_SLAB_
 static_assert(LX_LARGE_MAX <= LX_SEGMENT_SIZE / 2, "a large run fits a segment's buddy");
 static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large runs");
 static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");
+static_assert(LX_SLAB_MIN_PAGES >= (1 << LX_DESC_ROT),
+              "a slab covers its first descriptor group (segment_group_page)");
 static_assert(LX_DEBUG >= 0 && LX_DEBUG <= 3, "LX_DEBUG is 0..3");
 static_assert(LX_STATS == 0 || LX_STATS == 1, "LX_STATS is 0 or 1");
 static_assert(LX_HARDEN == 0 || LX_HARDEN == 1, "LX_HARDEN is 0 or 1");

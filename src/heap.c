@@ -458,6 +458,9 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
         pg = arena_alloc_run(h->arena, npages, RUN_SLAB);
     if (pg == NULL)
         return NULL;
+    /* The free fast path finds a slab by its first 16-page group (segment.h). */
+    lx_assert(pg->run_pages >= ((size_t)1 << LX_DESC_ROT) &&
+              (page_idx(page_segment(pg), pg) & LX_DESC_LOW_MASK) == 0);
     h->slab_pages += pg->run_pages;
     h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
