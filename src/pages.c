@@ -11,7 +11,9 @@
  * while the buddy is a free block of the same order.
  *
  * Invariant: a descriptor has kind RUN_FREE if and only if it heads a block that
- * is on free_lists[order]; every other page of a free block has RUN_NONE.
+ * is on free_lists[order]; every other page of a free block has RUN_NONE. Each
+ * list holds its dirty blocks first; a request takes the smallest dirty block
+ * that fits, else the smallest block.
  * Everything here runs under the arena's lock; the lock order is global lock ->
  * arenas by index.
  *
@@ -24,8 +26,12 @@
  * The time rule keeps runs that are reused at once (no madvise storm in a churn
  * loop); the ratio rule returns memory as soon as a program frees most of what it
  * had, so an idle thread's burst goes back without any later call or background
- * thread. A merged block is dirty if any part was, so dirty_pages is an upper
- * bound; madvise on pages that are not resident costs little.
+ * thread. Each dirty block counts the pages that may be resident (a freed run
+ * counts all its pages; a merged block the sum of its parts'; a block split
+ * off a dirty one as many as the whole had, at most its length, since where
+ * they lie is not known), so dirty_pages is an upper bound that a big, mostly
+ * clean merged block does not inflate; madvise on pages that are not resident
+ * costs little.
  */
 #include "pages.h"
 
@@ -60,9 +66,10 @@ struct arena *arena_pick(void)
     return &lx_arenas[i % arena_count()];
 }
 
-static void dirty_append(struct arena *a, struct page *pg)
+static void dirty_append(struct arena *a, struct page *pg, size_t count)
 {
     pg->dirty = 1;
+    pg->dirty_count = (uint32_t)count;
     pg->freed_ns = a->clock_ns;
     pg->dirty_next = NULL;
     pg->dirty_prev = a->dirty_tail;
@@ -71,7 +78,7 @@ static void dirty_append(struct arena *a, struct page *pg)
     else
         a->dirty_head = pg;
     a->dirty_tail = pg;
-    a->dirty_pages += pg->run_pages;
+    a->dirty_pages += count;
 }
 
 static void dirty_unlink(struct arena *a, struct page *pg)
@@ -86,33 +93,47 @@ static void dirty_unlink(struct arena *a, struct page *pg)
         a->dirty_tail = pg->dirty_prev;
     pg->dirty_next = pg->dirty_prev = NULL;
     pg->dirty = 0;
-    a->dirty_pages -= pg->run_pages;
+    a->dirty_pages -= pg->dirty_count;
+    pg->dirty_count = 0;
 }
 
+/* `dirty`: how many of the block's pages may be resident (0: none). */
 static void buddy_push(struct arena *a, struct segment *seg, size_t idx, unsigned order,
-                       bool dirty)
+                       size_t dirty)
 {
     struct page *pg = seg_page(seg, idx);
     pg->kind = RUN_FREE;
     pg->order = (uint8_t)order;
     pg->run_pages = (uint16_t)(1u << order);
-    pg->prev = NULL;
-    pg->next = a->free_lists[order];
-    if (pg->next != NULL)
-        pg->next->prev = pg;
-    a->free_lists[order] = pg;
+    /* Dirty blocks go first, clean ones last: a list starts with a dirty block
+     * if it has one (arena_alloc_run prefers those). */
+    if (dirty != 0 || a->free_lists[order] == NULL) {
+        pg->prev = NULL;
+        pg->next = a->free_lists[order];
+        if (pg->next != NULL)
+            pg->next->prev = pg;
+        else
+            a->free_tails[order] = pg;
+        a->free_lists[order] = pg;
+    } else {
+        pg->next = NULL;
+        pg->prev = a->free_tails[order];
+        pg->prev->next = pg;
+        a->free_tails[order] = pg;
+    }
     a->nonempty |= 1u << order;
     pg->dirty = 0;
-    if (dirty)
-        dirty_append(a, pg);
+    pg->dirty_count = 0;
+    if (dirty != 0)
+        dirty_append(a, pg, dirty < pg->run_pages ? dirty : pg->run_pages);
 }
 
-/* Returns whether the block was dirty. */
-static bool buddy_remove(struct arena *a, struct page *pg)
+/* Returns how many of the block's pages may be resident. */
+static size_t buddy_remove(struct arena *a, struct page *pg)
 {
     unsigned order = pg->order;
-    bool dirty = pg->dirty != 0;
-    if (dirty)
+    size_t dirty = pg->dirty_count;
+    if (pg->dirty)
         dirty_unlink(a, pg);
     if (pg->prev != NULL)
         pg->prev->next = pg->next;
@@ -120,6 +141,8 @@ static bool buddy_remove(struct arena *a, struct page *pg)
         a->free_lists[order] = pg->next;
     if (pg->next != NULL)
         pg->next->prev = pg->prev;
+    else
+        a->free_tails[order] = pg->prev;
     if (a->free_lists[order] == NULL)
         a->nonempty &= ~(1u << order);
     pg->kind = RUN_NONE;
@@ -139,7 +162,7 @@ static unsigned buddy_order_at(size_t start, size_t end)
 }
 
 static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, unsigned order,
-                             bool dirty)
+                             size_t dirty)
 {
     lx_assert_internal((idx & (((size_t)1 << order) - 1)) == 0);
     lx_assert_internal(idx >= LX_SEGMENT_META_PAGES && idx < LX_SEGMENT_PAGES);
@@ -150,7 +173,7 @@ static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, u
         struct page *b = seg_page(seg, buddy);
         if (b->kind != RUN_FREE || b->order != order)
             break;
-        dirty |= buddy_remove(a, b);
+        dirty += buddy_remove(a, b);
         if (buddy < idx)
             idx = buddy;
         order++;
@@ -158,14 +181,16 @@ static void buddy_free_block(struct arena *a, struct segment *seg, size_t idx, u
     buddy_push(a, seg, idx, order, dirty);
 }
 
-/* Free [start, end) of a segment as maximal aligned blocks, merging with buddies. */
+/* Free [start, end) of a segment as maximal aligned blocks, merging with buddies;
+ * at most `dirty` pages of each block may be resident. */
 static void buddy_free_range(struct arena *a, struct segment *seg, size_t start, size_t end,
-                             bool dirty)
+                             size_t dirty)
 {
     while (start < end) {
         unsigned k = buddy_order_at(start, end);
-        buddy_free_block(a, seg, start, k, dirty);
-        start += (size_t)1 << k;
+        size_t n = (size_t)1 << k;
+        buddy_free_block(a, seg, start, k, dirty < n ? dirty : n);
+        start += n;
     }
 }
 
@@ -313,9 +338,20 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
         fit = a->nonempty & ~((1u << order) - 1u);
     }
     arena_clock_locked(a);
+    /* The smallest block whose pages may still be resident, else the smallest:
+     * reusing what was freed a moment ago costs no page faults, and leaves clean
+     * blocks clean, instead of purging the dirty ones later. */
     unsigned k = (unsigned)LX_CTZ(fit);
+    for (uint32_t f = fit; f != 0; f &= f - 1) {
+        if (a->free_lists[LX_CTZ(f)]->dirty) {
+            k = (unsigned)LX_CTZ(f);
+            break;
+        }
+    }
     struct page *pg = a->free_lists[k];
-    bool dirty = buddy_remove(a, pg);
+    /* Where in the block its resident pages are is not known: each part split
+     * off may hold all of them. */
+    size_t dirty = buddy_remove(a, pg);
     struct segment *seg = page_segment(pg);
     size_t idx = page_idx(seg, pg);
     while (k > order) {
@@ -330,7 +366,8 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
     a->used_pages += npages;
     pg->kind = (uint8_t)kind;
     pg->run_pages = (uint16_t)npages;
-    pg->dirty = dirty;
+    pg->dirty = dirty != 0;
+    pg->dirty_count = 0;
     uint16_t line = seg_head_line(seg, idx);
     for (size_t i = 0; i < npages; i++)
         seg->head[idx + i] = line;
@@ -351,7 +388,7 @@ void arena_free_run(struct page *pg)
     a->clock_ns = os_now_coarse_ns();
     seg->used_pages -= (uint32_t)npages;
     a->used_pages -= npages;
-    buddy_free_range(a, seg, idx, idx + npages, true);
+    buddy_free_range(a, seg, idx, idx + npages, npages);
     arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
@@ -446,9 +483,7 @@ size_t arenas_trim(void)
         if (a->segments == NULL)
             continue;
         lx_lock(&a->lock);
-        uint64_t before = a->purged_pages;
-        arena_purge_locked(a, true);
-        released += (size_t)(a->purged_pages - before) << LX_PAGE_SHIFT;
+        /* Empty segments first: their dirty pages go with them, counted once. */
         struct segment *seg = a->segments;
         while (seg != NULL) {
             struct segment *next = seg->next;
@@ -458,6 +493,9 @@ size_t arenas_trim(void)
             }
             seg = next;
         }
+        uint64_t before = a->purged_pages;
+        arena_purge_locked(a, true);
+        released += (size_t)(a->purged_pages - before) << LX_PAGE_SHIFT;
         lx_unlock(&a->lock);
     }
     return released;
@@ -504,6 +542,8 @@ size_t arena_check(struct arena *a)
     lx_lock(&a->lock);
     size_t listed[LX_MAX_ORDER + 1] = {0};
     for (unsigned k = 0; k <= LX_MAX_ORDER; k++) {
+        struct page *last = NULL;
+        bool clean_seen = false;
         for (struct page *pg = a->free_lists[k]; pg != NULL; pg = pg->next) {
             listed[k]++;
             if (pg->kind != RUN_FREE || pg->order != k) {
@@ -511,6 +551,16 @@ size_t arena_check(struct arena *a)
                 problems++;
                 break;
             }
+            if (pg->dirty && clean_seen) {
+                lx_message("check: arena %u list %u has a dirty block after a clean one", a->idx, k);
+                problems++;
+            }
+            clean_seen |= !pg->dirty;
+            last = pg;
+        }
+        if (a->free_tails[k] != last) {
+            lx_message("check: arena %u list %u has the wrong tail", a->idx, k);
+            problems++;
         }
         if ((a->free_lists[k] != NULL) != ((a->nonempty >> k) & 1u)) {
             lx_message("check: arena %u nonempty bit %u is wrong", a->idx, k);
@@ -518,7 +568,7 @@ size_t arena_check(struct arena *a)
         }
     }
     size_t found[LX_MAX_ORDER + 1] = {0};
-    uint64_t used_total = 0, segments = 0;
+    uint64_t used_total = 0, segments = 0, dirty_total = 0;
     for (struct segment *seg = a->segments; seg != NULL; seg = seg->next) {
         segments++;
         if (!segment_valid(seg) || seg->kind != SEGMENT_NORMAL || seg->arena != a ||
@@ -550,6 +600,12 @@ size_t arena_check(struct arena *a)
                     problems++;
                 }
                 found[pg->order]++;
+                dirty_total += pg->dirty_count;
+                if ((pg->dirty != 0) != (pg->dirty_count != 0) || pg->dirty_count > n) {
+                    lx_message("check: segment %p free block %zu has a wrong dirty count",
+                               (void *)seg, idx);
+                    problems++;
+                }
                 for (size_t i = 1; i < n; i++) {
                     if (seg_page(seg, idx + i)->kind == RUN_FREE) {
                         lx_message("check: segment %p page %zu is a stale free head", (void *)seg,
@@ -590,6 +646,11 @@ size_t arena_check(struct arena *a)
     }
     if (segments != a->segment_count || used_total != a->used_pages) {
         lx_message("check: arena %u segment or page counts disagree", a->idx);
+        problems++;
+    }
+    if (dirty_total != a->dirty_pages) {
+        lx_message("check: arena %u counts %llu dirty pages, its blocks %llu", a->idx,
+                   (unsigned long long)a->dirty_pages, (unsigned long long)dirty_total);
         problems++;
     }
     lx_unlock(&a->lock);

@@ -16,7 +16,8 @@ struct arena {
     lx_lock_t lock;                            /* guards everything below */
     uint32_t idx;                              /* position in lx_arenas */
     uint32_t nonempty;                         /* bit k set: free_lists[k] has a block */
-    struct page *free_lists[LX_MAX_ORDER + 1]; /* heads of free buddy blocks, per order */
+    struct page *free_lists[LX_MAX_ORDER + 1]; /* heads of free buddy blocks, per order: */
+    struct page *free_tails[LX_MAX_ORDER + 1]; /* dirty ones first, then clean ones */
     struct segment *segments;                  /* normal segments this arena owns */
     uint64_t segment_count;                    /* length of that list */
     uint64_t empty_count;                      /* segments with no run allocated */

@@ -92,7 +92,7 @@ struct page {
     struct page *prev;
     uint16_t run_pages;        /* length of the run in pages */
     uint8_t order;             /* RUN_FREE: buddy order */
-    uint8_t dirty;             /* RUN_FREE: its pages may still be resident */
+    uint8_t dirty;             /* RUN_FREE: on the arena's dirty list (dirty_count > 0) */
     union {
         struct { /* RUN_FREE and dirty (arena lock), RUN_CACHED (its heap) */
             struct page *dirty_next; /* arena's dirty list, oldest first */
@@ -108,7 +108,8 @@ struct page {
             uint8_t idle;              /* any page: all its blocks were free at the last sweep */
         };
     };
-    uint64_t pad[1];
+    uint32_t dirty_count;      /* RUN_FREE: at most this many of its pages are resident */
+    uint32_t pad32;
 };
 
 /* Segment kinds (struct segment.kind). */
