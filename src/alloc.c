@@ -546,10 +546,6 @@ LX_EXPORT void *lx_malloc(size_t size)
         struct block *next = block_next(b);
         /* A bad link goes to the slow path, which pops the same block and reports. */
         if (LX_LIKELY(block_link_ok(b, next))) {
-            /* The next malloc of this size reads next's first word: start
-             * fetching its line now (a miss there is most of a pop's cost in
-             * threaded programs; prefetching NULL is harmless). */
-            __builtin_prefetch(next, 1);
             slab_pop_checked(pg, next);
             stats_direct_alloc(h, d);
             return b;
