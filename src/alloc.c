@@ -700,8 +700,10 @@ LX_INLINE void free_local(struct heap *h, struct page *pg, struct block *b)
  * The checks of a small block's free, in the slab `pg` that a descriptor named:
  * a pointer that does not start a carved block of this slab (inside a block,
  * misaligned, past the carved end), or a block that looks free already, fails
- * them, and so does every free into a slab with holes (LX_KEY_HOLES: a block on
- * a purged page reads as zeroes, not as free). The slow path then says which.
+ * them; the slow path then says which. (A slab with holes also needs the hole
+ * mark of the block's page: a block on a purged page reads as zeroes, not as
+ * free. Its key carries LX_KEY_HOLES, so the fast path leaves it to
+ * free_not_fast.)
  */
 LX_INLINE bool free_block_ok(const struct page *pg, const struct block *b)
 {
