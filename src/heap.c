@@ -365,8 +365,11 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
                 (void)slab_collect_thread(pg);
             else
                 slab_collect(pg);
+            /* SWEEP_IDLE leaves a class's first slab alone: the class allocates
+             * from it next, and would fault its free pages straight back in. */
             bool look = sweep == SWEEP_ALL ||
-                        (sweep == SWEEP_IDLE && !slab_swept(pg) && slab_sparse(pg));
+                        (sweep == SWEEP_IDLE && pg != h->queues[c].head && !slab_swept(pg) &&
+                         slab_sparse(pg));
             if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
                 heap_release_slab(h, pg);
             else if (look)
