@@ -23,16 +23,17 @@ void sizeclass_init(void)
         size_t min_pages = (size * LX_SLAB_MIN_BLOCKS + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
         if (min_pages < LX_SLAB_MIN_PAGES)
             min_pages = LX_SLAB_MIN_PAGES;
-        /* The arena hands out buddy blocks: a longer run would cost the same
-         * block, its tail left as fragments too short for another slab. */
-        size_t best = LX_SLAB_MIN_PAGES;
-        while (best < min_pages)
-            best *= 2;
-        size_t count = (best << LX_PAGE_SHIFT) / size;
+        /* The arena hands out buddy blocks: a length between two powers of two
+         * would take the larger block anyway and leave its tail as fragments
+         * too short for another slab. */
+        size_t pages = LX_SLAB_MIN_PAGES;
+        while (pages < min_pages)
+            pages *= 2;
+        size_t count = (pages << LX_PAGE_SHIFT) / size;
         if (count > UINT16_MAX) /* 16-byte blocks in 16 pages: 4096, far below */
             count = UINT16_MAX;
         lx_classes[c].size = (uint32_t)size;
-        lx_classes[c].pages = (uint16_t)best;
+        lx_classes[c].pages = (uint16_t)pages;
         lx_classes[c].count = (uint16_t)count;
         lx_classes[c].direct_lo = 1;
         lx_classes[c].direct_hi = 0;
