@@ -481,9 +481,11 @@ void alloc_debug_exit(void)
 /* ---- malloc ------------------------------------------------------------------ */
 
 /* Slow-path calls of this thread: every 64th gives the huge cache a chance to
- * unmap expired mappings, and the heap's run cache to give its expired runs to
- * their arenas, so a program that stops using big blocks gets them back without
- * a background thread (each check is one load when its cache is empty). */
+ * unmap expired mappings, the heap's run cache to give its expired runs to
+ * their arenas, and the arenas to purge the runs free for longer than the purge
+ * delay, so a program that stops using big blocks, or allocates only from its
+ * slabs for a while, gets that memory back without a background thread (each
+ * check is a load or two when there is nothing to do). */
 static LX_TLS unsigned lx_tls_slow_calls;
 
 LX_COLD static void *malloc_slow(size_t size, const void *caller)
@@ -493,6 +495,7 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
         (void)huge_cache_expire(false);
         if (lx_tls_heap != &lx_empty_heap)
             run_cache_flush(&lx_tls_heap->runs, false);
+        arenas_purge_expired();
     }
     bool fresh = false;
     void *p;
