@@ -651,39 +651,6 @@ LX_COLD static void free_slow(void *p, const void *caller)
     free_known_block(p, &bi);
 }
 
-/* Is p in a normal segment? Asks the segment map, and remembers a yes in the
- * heap (never in the shared empty heap), tagged with the generation read first,
- * so that a segment destroyed meanwhile is not taken for one. */
-LX_INLINE bool free_segment_normal(struct heap *h, uintptr_t p, uintptr_t base, unsigned slot)
-{
-    uint64_t gen = atomic_load_explicit(&lx_segment_gen, memory_order_acquire);
-    /* With hooks on, nothing is remembered and every free takes the slow path. */
-    if (atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) ||
-        segmap_get(p) != SEGMAP_NORMAL)
-        return false;
-    if (h != &lx_empty_heap) {
-        if (h->seg_seen_gen != gen) {
-            for (unsigned i = 0; i < LX_SEG_SEEN; i++)
-                h->seg_seen[i] = 1; /* matches no segment base */
-            h->seg_seen_gen = gen;
-        }
-        h->seg_seen[slot] = base;
-    }
-    return true;
-}
-
-/* Is p in a normal segment, with no hook on? A segment this heap met before
- * needs no segment-map lookup. */
-LX_INLINE bool heap_segment_normal(struct heap *h, uintptr_t p)
-{
-    uintptr_t base = p & ~(uintptr_t)LX_SEGMENT_MASK;
-    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
-    return (LX_LIKELY(h->seg_seen[slot] == base) &&
-            LX_LIKELY(h->seg_seen_gen ==
-                      atomic_load_explicit(&lx_segment_gen, memory_order_relaxed))) ||
-           free_segment_normal(h, p, base, slot);
-}
-
 /* A free of a small block of this heap's slab `pg`, which passed the checks:
  * onto local_free. */
 LX_INLINE void free_local(struct heap *h, struct page *pg, struct block *b)
@@ -739,13 +706,45 @@ LX_NOINLINE static void free_not_fast(struct heap *h, void *p, const void *calle
     free_slow(p, caller);
 }
 
-/* The fast path reads one descriptor, found without a load: its group's
- * (segment_group_page), which is the slab's own when the slab is this heap's. */
+/* p's segment is not in h's cache: with no hook on, learn it if it is a normal
+ * segment (a heap of a thread's own only: a thread with none yet takes the slow
+ * paths, which make one). The hooks are read again after seg_cache_learn's
+ * fence: heaps_fast_paths_changed sets them first and clears every cache after,
+ * so a slot learnt while a hook comes on is forgotten by one side or the other. */
+LX_NOINLINE static bool heap_learn_segment(struct heap *h, const void *p)
+{
+    if (h == &lx_empty_heap || atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) ||
+        !seg_cache_learn(&h->segs, p))
+        return false;
+    if (LX_LIKELY(!atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
+        return true;
+    seg_caches_clear();
+    return false;
+}
+
+/* Is p in a normal segment that h may trust, with no hook on? */
+LX_INLINE bool heap_segment_normal(struct heap *h, const void *p)
+{
+    return seg_cache_holds(&h->segs, p) || heap_learn_segment(h, p);
+}
+
+/* A free of a pointer whose segment is not in the heap's cache. */
+LX_NOINLINE static void free_uncached(struct heap *h, void *p, const void *caller)
+{
+    if (heap_learn_segment(h, p))
+        free_not_fast(h, p, caller);
+    else
+        free_slow(p, caller);
+}
+
+/* The fast path reads one descriptor, found with one compare and an add: its
+ * group's, from the heap's segment cache, which is the slab's own when the
+ * slab is this heap's. */
 LX_EXPORT void lx_free(void *p)
 {
     struct heap *h = lx_tls_heap;
-    if (heap_segment_normal(h, (uintptr_t)p)) {
-        struct page *pg = segment_group_page(segment_of(p), p);
+    if (LX_LIKELY(seg_cache_holds(&h->segs, p))) {
+        struct page *pg = seg_cache_group_page(&h->segs, p);
         if (LX_LIKELY(pg->local_key == (uintptr_t)h) && free_block_ok(pg, p)) {
             free_local(h, pg, p);
             return;
@@ -753,7 +752,7 @@ LX_EXPORT void lx_free(void *p)
         free_not_fast(h, p, __builtin_return_address(0));
         return;
     }
-    free_slow(p, __builtin_return_address(0));
+    free_uncached(h, p, __builtin_return_address(0));
 }
 
 LX_EXPORT void lx_free_sized(void *p, size_t size)
@@ -974,7 +973,7 @@ LX_EXPORT size_t lx_malloc_usable_size(void *p)
      * and before every free: the start of a live small or large block is
      * answered here, with free's checks; anything else takes the full lookup,
      * which reports a bad pointer. */
-    if (heap_segment_normal(lx_tls_heap, (uintptr_t)p)) {
+    if (heap_segment_normal(lx_tls_heap, p)) {
         struct segment *seg = segment_of(p);
         struct page *pg = segment_page_of(seg, p);
         struct block *b = p;

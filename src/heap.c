@@ -43,10 +43,12 @@
 #define LX_R16(x) LX_R4(LX_R4(x))
 #define LX_R64(x) LX_R4(LX_R16(x))
 static_assert(LX_DIRECT_COUNT == 85, "the empty heap's initialiser has 85 entries");
+static_assert(LX_SEG_SEEN == 8, "the empty heap's initialiser has 8 segment slots");
 
 struct heap lx_empty_heap = {
     .direct = {LX_R64(&lx_empty_page), LX_R16(&lx_empty_page), LX_R4(&lx_empty_page),
                &lx_empty_page},
+    .segs = {.base = {LX_R4(LX_SEG_NONE), LX_R4(LX_SEG_NONE)}}, /* never learns */
 };
 
 LX_TLS struct heap *lx_tls_heap = &lx_empty_heap;
@@ -77,6 +79,7 @@ static struct heap *heap_new_locked(uint32_t owned)
     meta_left -= size;
     for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)
         atomic_store_explicit(&h->direct[d], &lx_empty_page, memory_order_relaxed);
+    seg_cache_register(&h->segs);
     h->arena = arena_pick();
     h->id = ++lx_heap_ids;
     h->owned = owned;
@@ -605,8 +608,7 @@ void heaps_fork_parent(void)
  * the fast path may serve it. */
 void heaps_fast_paths_changed(void)
 {
-    atomic_thread_fence(memory_order_seq_cst);
-    atomic_fetch_add_explicit(&lx_segment_gen, 1, memory_order_release);
+    seg_caches_clear();
     lx_lock(&lx_heaps_lock);
     for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
         for (unsigned d = 0; d < LX_DIRECT_COUNT; d++)

@@ -26,7 +26,7 @@
 #include "track.h"
 
 _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
-_Atomic uint64_t lx_segment_gen = 1; /* never 0: a zeroed heap remembers nothing */
+static _Atomic(struct seg_cache *) seg_caches; /* registry; caches are never removed */
 uintptr_t lx_secret;
 
 /* The leaf for `chunk`, mapped on first use; leaves are never unmapped. Two
@@ -156,10 +156,67 @@ struct segment *segment_create(struct arena *arena)
     return seg;
 }
 
+/* ---- segment caches (segment.h) -------------------------------------------- */
+
+void seg_cache_register(struct seg_cache *c)
+{
+    for (unsigned i = 0; i < LX_SEG_SEEN; i++)
+        atomic_store_explicit(&c->base[i], LX_SEG_NONE, memory_order_relaxed);
+    struct seg_cache *head = atomic_load_explicit(&seg_caches, memory_order_relaxed);
+    do
+        c->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&seg_caches, &head, c, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+bool seg_cache_learn(struct seg_cache *c, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (segmap_get(a) != SEGMAP_NORMAL)
+        return false;
+    uintptr_t base = a & ~(uintptr_t)LX_SEGMENT_MASK;
+    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
+    c->desc[slot] = base + seg_desc_base((const struct segment *)base);
+    atomic_store_explicit(&c->base[slot], base, memory_order_relaxed);
+    /* Pairs with the fence of segment_destroy: either it sees this slot and
+     * clears it, or the map read here sees the segment gone. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (segmap_get(a) != SEGMAP_NORMAL) {
+        atomic_store_explicit(&c->base[slot], LX_SEG_NONE, memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+/* Clears the slots holding `base` (or, with base 0, every slot) of every cache. */
+static void seg_caches_forget(uintptr_t base)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
+    for (struct seg_cache *c = atomic_load_explicit(&seg_caches, memory_order_acquire); c != NULL;
+         c = c->next) {
+        if (base == 0) {
+            for (unsigned i = 0; i < LX_SEG_SEEN; i++)
+                atomic_store_explicit(&c->base[i], LX_SEG_NONE, memory_order_relaxed);
+            continue;
+        }
+        /* Only if it still holds this segment: the owner may have moved on. */
+        uintptr_t expected = base;
+        (void)atomic_compare_exchange_strong_explicit(&c->base[slot], &expected, LX_SEG_NONE,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed);
+    }
+}
+
+void seg_caches_clear(void)
+{
+    seg_caches_forget(0);
+}
+
 void segment_destroy(struct segment *seg)
 {
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NONE, SEGMAP_NONE);
-    atomic_fetch_add_explicit(&lx_segment_gen, 1, memory_order_release);
+    seg_caches_forget((uintptr_t)seg);
     seg->cookie = 0;
     if (seg->from_brk)
         brk_segment_give_back(seg);

@@ -24,10 +24,6 @@ enum {
 /* The top table is in .bss, at a link-time address the fast path reaches without
  * loading a pointer; a NULL entry means no segment was ever in that 64 GiB. */
 extern _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
-/* Bumped whenever a normal segment stops being one (segment_destroy): what a
- * heap remembers of normal segments (heap.seg_seen) holds only while it has not
- * changed. */
-extern _Atomic uint64_t lx_segment_gen;
 extern uintptr_t lx_secret;
 
 LX_INLINE unsigned segmap_get(uintptr_t addr)
@@ -97,14 +93,55 @@ LX_INLINE struct page *segment_page_of(struct segment *seg, const void *p)
  * carries a heap's key: releasing a slab clears its key. The free fast path
  * relies on both and falls back to head[] for every other case.
  */
+LX_INLINE size_t group_desc_off(uintptr_t a)
+{
+    /* (group * 128) taken straight from the address bits, no subtraction of seg. */
+    static_assert(sizeof(struct page) == 128, "descriptors are 128 bytes");
+    return (a >> (LX_PAGE_SHIFT + LX_DESC_ROT - 7)) & ((LX_SEGMENT_PAGES >> LX_DESC_ROT) - 1)
+                                                          << 7;
+}
+
 LX_INLINE struct page *segment_group_page(struct segment *seg, const void *p)
 {
-    /* (group * 128) taken straight from p's bits, no subtraction of seg. */
-    static_assert(sizeof(struct page) == 128, "descriptors are 128 bytes");
-    size_t group_off = ((uintptr_t)p >> (LX_PAGE_SHIFT + LX_DESC_ROT - 7)) &
-                       ((LX_SEGMENT_PAGES >> LX_DESC_ROT) - 1) << 7;
-    return (struct page *)((uint8_t *)seg + seg_desc_base(seg) + group_off);
+    return (struct page *)((uint8_t *)seg + seg_desc_base(seg) + group_desc_off((uintptr_t)p));
 }
+
+/*
+ * Segment caches (struct seg_cache): slot (base >> LX_SEGMENT_SHIFT) % LX_SEG_SEEN
+ * holds a normal segment's base and the address of its descriptors, so that
+ * free() finds the descriptor of p's group with one compare and an add. Every
+ * cache is registered; segment_destroy clears the slot of the segment it ends
+ * in each of them, after it has cleared the segment map. seg_cache_learn
+ * writes a slot and then reads the segment map again, each side with a full
+ * fence in between, so one of the two always sees the other: a slot never
+ * keeps a segment that is gone.
+ */
+#define LX_SEG_NONE ((uintptr_t)1) /* an empty slot: matches no segment base */
+
+/* Does c hold p's segment? */
+LX_INLINE bool seg_cache_holds(const struct seg_cache *c, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    unsigned slot = (unsigned)(a >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
+    return atomic_load_explicit(&c->base[slot], memory_order_relaxed) ==
+           (a & ~(uintptr_t)LX_SEGMENT_MASK);
+}
+
+/* The descriptor of the first page of p's group (as segment_group_page), when c
+ * holds p's segment. */
+LX_INLINE struct page *seg_cache_group_page(const struct seg_cache *c, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    unsigned slot = (unsigned)(a >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
+    return (struct page *)(c->desc[slot] + group_desc_off(a));
+}
+
+/* Empties c and adds it to the registry that segment_destroy walks. */
+void seg_cache_register(struct seg_cache *c);
+/* If p is in a normal segment, remembers the segment in c and says true. */
+bool seg_cache_learn(struct seg_cache *c, const void *p);
+/* Empties every registered cache (after a full fence). */
+void seg_caches_clear(void);
 
 LX_INLINE size_t page_idx(const struct segment *seg, const struct page *pg)
 {

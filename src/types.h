@@ -175,13 +175,21 @@ struct run_cache {
     _Atomic uint32_t pages; /* their pages; written by the owner, read by stats */
 };
 
+/* The normal segments a heap's frees met (segment.h, seg_cache_*): free()
+ * trusts a pointer's segment only when it finds the segment here, so that it
+ * needs no segment-map lookup. The owner learns; segment_destroy forgets. */
+struct seg_cache {
+    _Atomic uintptr_t base[LX_SEG_SEEN]; /* by base >> LX_SEGMENT_SHIFT; 1: none */
+    uintptr_t desc[LX_SEG_SEEN];         /* base + seg_desc_base: its descriptors */
+    struct seg_cache *next;              /* every cache (seg_cache_register) */
+};
+
 /* Per-thread heap. Only its owner thread touches the plain fields. */
 struct heap {
     struct page *_Atomic direct[LX_DIRECT_COUNT];  /* (size+15)/16 -> slab serving it */
     struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
     struct page *full;                             /* slabs with none, all classes */
-    uintptr_t seg_seen[LX_SEG_SEEN];               /* normal segments free() met; owner */
-    uint64_t seg_seen_gen;                         /* lx_segment_gen when they were met */
+    struct seg_cache segs;                         /* normal segments free() met */
     _Atomic(struct block *) delayed_free;          /* remote frees into full slabs; any thread */
     struct arena *arena;                           /* where page runs come from */
     struct heap *next_all;                         /* registry of all heaps; global lock */

@@ -113,6 +113,42 @@ static void churn_runs(void)
     lx_free(keep);
 }
 
+/* Segment caches: a cache learns normal segments only, and a segment that is
+ * destroyed (malloc_trim unmaps empty ones) leaves every cache holding it, so
+ * free() never trusts the descriptors of memory that is no longer a segment. */
+static void segment_caches(void)
+{
+    static struct seg_cache c; /* registered caches are never removed */
+    enum { N = 100 };
+    static void *blocks[N];
+    int local = 0;
+    seg_cache_register(&c);
+    CHECK(!seg_cache_learn(&c, &local), "learnt a stack address");
+    CHECK(!seg_cache_holds(&c, &local), "holds a stack address");
+    for (int i = 0; i < N; i++) {
+        blocks[i] = lx_malloc(100000); /* large runs: 100 of them fill two segments */
+        CHECK(blocks[i] != NULL, "large block %d", i);
+    }
+    void *last = blocks[N - 1];
+    CHECK(segment_of(last) != segment_of(blocks[0]), "blocks in one segment");
+    CHECK(seg_cache_learn(&c, last), "did not learn a normal segment");
+    CHECK(seg_cache_holds(&c, last), "does not hold what it learnt");
+    CHECK(seg_cache_group_page(&c, last) == segment_group_page(segment_of(last), last),
+          "cached group descriptor");
+    for (int i = 0; i < N; i++)
+        lx_free(blocks[i]);
+    lx_malloc_trim(0);
+    CHECK(segmap_get((uintptr_t)last) == SEGMAP_NONE, "empty segment not unmapped by malloc_trim");
+    CHECK(!seg_cache_holds(&c, last), "a destroyed segment stays in a cache");
+    CHECK(!seg_cache_holds(&lx_tls_heap->segs, last), "a destroyed segment stays in the heap's cache");
+
+    void *p = lx_malloc(100);
+    CHECK(seg_cache_learn(&c, p) && seg_cache_holds(&c, p), "learn a live segment");
+    seg_caches_clear();
+    CHECK(!seg_cache_holds(&c, p), "seg_caches_clear left a slot");
+    lx_free(p);
+}
+
 int main(void)
 {
     int local = 0;
@@ -132,6 +168,7 @@ int main(void)
     CHECK(lp->kind == RUN_LARGE && lp->start == large, "interior page of a large run -> head");
     descriptor_layout(seg);
     churn_runs();
+    segment_caches();
 
     CHECK(segmap_get((uintptr_t)huge) == SEGMAP_HUGE, "huge block's first chunk");
     CHECK(segmap_get((uintptr_t)huge + (5u << 20)) == SEGMAP_HUGE_TAIL, "huge block's tail");
