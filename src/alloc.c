@@ -540,7 +540,7 @@ LX_EXPORT void *lx_malloc(size_t size)
     if (LX_LIKELY(size <= LX_DIRECT_MAX))
         d = (size + LX_ALIGN - 1) / LX_ALIGN;
     else if (size <= LX_SMALL_MAX)
-        d = direct_index_medium(size_to_class(size));
+        d = direct_index_medium(size_to_class_medium(size));
     else
         return malloc_slow(size, __builtin_return_address(0));
     struct page *pg = atomic_load_explicit(&h->direct[d], memory_order_relaxed);

@@ -72,10 +72,11 @@
 #define LX_SEGMAP_LEAF_COUNT ((size_t)1 << LX_SEGMAP_LEAF_SHIFT)
 #define LX_SEGMAP_TOP_COUNT (LX_SEGMAP_COUNT >> LX_SEGMAP_LEAF_SHIFT)
 
-/* Size classes: 16-byte steps to 128, then four classes per power of two. */
+/* Size classes: 16-byte steps to 128, four classes per power of two to 4 KiB,
+ * then eight (sizeclass.h). */
 #define LX_ALIGN 16
 #define LX_SMALL_MAX 32768           /* largest size served from slabs */
-#define LX_CLASS_COUNT 40            /* classes 0..39 cover 1..LX_SMALL_MAX */
+#define LX_CLASS_COUNT 52            /* 8 to 128, 20 to 4 KiB, 24 to 32 KiB */
 #define LX_DIRECT_MAX 1024           /* sizes looked up in the direct table by (size+15)/16 */
 #define LX_DIRECT_SMALL (LX_DIRECT_MAX / LX_ALIGN + 1) /* those entries */
 #define LX_DIRECT_FIRST_MEDIUM 20    /* first class above LX_DIRECT_MAX: an entry per class */

@@ -14,7 +14,9 @@
 
 struct sizeclass_info lx_classes[LX_CLASS_COUNT];
 
-static_assert(LX_CLASS_COUNT == 40, "class formula covers 40 classes");
+static_assert(LX_DIRECT_MAX == 1024 && LX_DIRECT_FIRST_MEDIUM == 20 && LX_FINE_MIN == 4096 &&
+                  LX_CLASS_COUNT == LX_FINE_FIRST + 3 * 8,
+              "class formula: 28 classes to 4 KiB, then three powers of two cut in eight");
 
 void sizeclass_init(void)
 {
