@@ -328,8 +328,11 @@ static void heap_release_slab(struct heap *h, struct page *pg)
 LX_NOINLINE void heap_page_empty(struct heap *h, struct page *pg)
 {
     struct page_queue *q = &h->queues[pg->class_idx];
-    if (q->head == pg && pg->next == NULL)
-        return; /* keep a class's last slab: a malloc/free loop must not thrash */
+    /* Keep the slab the class allocates from, so that bursts of mallocs and
+     * frees do not release and remake it over and over; only if it is short
+     * (the classes up to 8 KiB) or alone, as an idle long one holds up to 256 KiB. */
+    if (q->head == pg && (pg->run_pages <= LX_SLAB_MIN_PAGES || pg->next == NULL))
+        return;
     heap_release_slab(h, pg);
     trace_tick();
 }
