@@ -105,7 +105,7 @@
 #define LX_RUN_CACHE_SLOTS 8        /* freed runs a thread heap keeps (pages.c) */
 #define LX_RUN_CACHE_PAGES 512      /* their pages, at most (2 MiB) */
 #define LX_RUN_CACHE_RUN_MAX 128    /* longest run kept (512 KiB) */
-#define LX_SEG_SEEN 8 /* normal segments a heap remembers for free() (segment.h) */
+#define LX_SEG_SEEN 64 /* normal segments a heap remembers for free() (segment.h): 256 MiB */
 
 #define LX_ARENA_MAX 64
 

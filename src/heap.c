@@ -43,12 +43,12 @@
 #define LX_R16(x) LX_R4(LX_R4(x))
 #define LX_R64(x) LX_R4(LX_R16(x))
 static_assert(LX_DIRECT_COUNT == 97, "the empty heap's initialiser has 97 entries");
-static_assert(LX_SEG_SEEN == 8, "the empty heap's initialiser has 8 segment slots");
+static_assert(LX_SEG_SEEN == 64, "the empty heap's initialiser has 64 segment slots");
 
 struct heap lx_empty_heap = {
     .direct = {LX_R64(&lx_empty_page), LX_R16(&lx_empty_page), LX_R16(&lx_empty_page),
                &lx_empty_page},
-    .segs = {.base = {LX_R4(LX_SEG_NONE), LX_R4(LX_SEG_NONE)}}, /* never learns */
+    .segs = {.base = {LX_R64(LX_SEG_NONE)}}, /* never learns */
 };
 
 LX_TLS struct heap *lx_tls_heap = &lx_empty_heap;
