@@ -45,8 +45,6 @@ static unsigned lx_cpu_count = 1;
 
 void arenas_init(void)
 {
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
-        lx_arenas[i].idx = i;
     lx_cpu_count = os_cpu_count();
 }
 
@@ -547,23 +545,23 @@ size_t arena_check(struct arena *a)
         for (struct page *pg = a->free_lists[k]; pg != NULL; pg = pg->next) {
             listed[k]++;
             if (pg->kind != RUN_FREE || pg->order != k) {
-                lx_message("check: arena %u list %u holds a non-free run", a->idx, k);
+                lx_message("check: arena %u list %u holds a non-free run", arena_idx(a), k);
                 problems++;
                 break;
             }
             if (pg->dirty && clean_seen) {
-                lx_message("check: arena %u list %u has a dirty block after a clean one", a->idx, k);
+                lx_message("check: arena %u list %u has a dirty block after a clean one", arena_idx(a), k);
                 problems++;
             }
             clean_seen |= !pg->dirty;
             last = pg;
         }
         if (a->free_tails[k] != last) {
-            lx_message("check: arena %u list %u has the wrong tail", a->idx, k);
+            lx_message("check: arena %u list %u has the wrong tail", arena_idx(a), k);
             problems++;
         }
         if ((a->free_lists[k] != NULL) != ((a->nonempty >> k) & 1u)) {
-            lx_message("check: arena %u nonempty bit %u is wrong", a->idx, k);
+            lx_message("check: arena %u nonempty bit %u is wrong", arena_idx(a), k);
             problems++;
         }
     }
@@ -639,17 +637,17 @@ size_t arena_check(struct arena *a)
     }
     for (unsigned k = 0; k <= LX_MAX_ORDER; k++) {
         if (found[k] != listed[k]) {
-            lx_message("check: arena %u order %u: %zu free blocks, %zu listed", a->idx, k,
+            lx_message("check: arena %u order %u: %zu free blocks, %zu listed", arena_idx(a), k,
                        found[k], listed[k]);
             problems++;
         }
     }
     if (segments != a->segment_count || used_total != a->used_pages) {
-        lx_message("check: arena %u segment or page counts disagree", a->idx);
+        lx_message("check: arena %u segment or page counts disagree", arena_idx(a));
         problems++;
     }
     if (dirty_total != a->dirty_pages) {
-        lx_message("check: arena %u counts %llu dirty pages, its blocks %llu", a->idx,
+        lx_message("check: arena %u counts %llu dirty pages, its blocks %llu", arena_idx(a),
                    (unsigned long long)a->dirty_pages, (unsigned long long)dirty_total);
         problems++;
     }

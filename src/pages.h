@@ -14,7 +14,6 @@
 
 struct arena {
     lx_lock_t lock;                            /* guards everything below */
-    uint32_t idx;                              /* position in lx_arenas */
     uint32_t nonempty;                         /* bit k set: free_lists[k] has a block */
     struct page *free_lists[LX_MAX_ORDER + 1]; /* heads of free buddy blocks, per order: */
     struct page *free_tails[LX_MAX_ORDER + 1]; /* dirty ones first, then clean ones */
@@ -32,6 +31,13 @@ struct arena {
 } __attribute__((aligned(64)));
 
 extern struct arena lx_arenas[LX_ARENA_MAX];
+
+/* Position of `a` in lx_arenas (for messages). The arenas stay zero-filled
+ * .bss until used, so that unused ones cost no memory. */
+LX_INLINE unsigned arena_idx(const struct arena *a)
+{
+    return (unsigned)(a - lx_arenas);
+}
 
 void arenas_init(void);
 
