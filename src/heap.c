@@ -360,6 +360,8 @@ enum sweep { SWEEP_NONE, SWEEP_IDLE, SWEEP_ALL };
  * twice; with SWEEP_ALL (malloc_trim) every free page of every slab. */
 static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
 {
+    struct os_discard_batch batch;
+    os_discard_batch_init(&batch);
     heap_take_delayed(h);
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct page *pg = h->queues[c].head;
@@ -379,10 +381,11 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
             if (pg->used == 0 && (all || pg != h->queues[c].head || next != NULL))
                 heap_release_slab(h, pg);
             else if (look)
-                stats_holes_purged(slab_purge(pg, sweep == SWEEP_ALL));
+                stats_holes_purged(slab_purge(pg, sweep == SWEEP_ALL, &batch));
             pg = next;
         }
     }
+    os_discard_flush(&batch);
     run_cache_flush(&h->runs, all);
 }
 

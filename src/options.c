@@ -46,6 +46,7 @@ enum {
     LX_P_PURGE_DELAY = -1001, /* milliseconds */
     LX_P_HUGE_CACHE = -1002,  /* bytes */
     LX_P_THP = -1003,         /* 0 or 1 */
+    LX_P_PURGE_BATCH = -1004, /* 0 or 1 */
 };
 
 /* glibc's mallopt parameter numbers (<malloc.h>). */
@@ -191,6 +192,7 @@ static const struct env_option env_options[] = {
     {"LXMALLOC_PURGE_DELAY", LX_P_PURGE_DELAY},
     {"LXMALLOC_HUGE_CACHE", LX_P_HUGE_CACHE},
     {"LXMALLOC_THP", LX_P_THP},
+    {"LXMALLOC_PURGE_BATCH", LX_P_PURGE_BATCH},
 };
 
 void options_init(void)
@@ -310,6 +312,9 @@ int options_mallopt(int param, int value)
         return 1;
     case LX_P_THP:
         lx_opt.thp = value != 0;
+        return 1;
+    case LX_P_PURGE_BATCH:
+        os_discard_batching(value != 0);
         return 1;
     case LX_M_MXFAST:
     case LX_M_TOP_PAD:

@@ -231,6 +231,67 @@ bool os_discard(void *addr, size_t size)
     return rc == 0;
 }
 
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#define LX_PIDFD_SELF_THREAD (-10000) /* <linux/pidfd.h>, Linux 6.15 */
+
+static _Atomic bool os_batch_ok = true; /* process_madvise not refused yet */
+
+void os_discard_batching(bool enable)
+{
+    atomic_store_explicit(&os_batch_ok, enable, memory_order_relaxed);
+}
+
+void os_discard_queue(struct os_discard_batch *b, void *addr, size_t size)
+{
+    if (b->count != 0) {
+        struct iovec *last = &b->range[b->count - 1];
+        if ((char *)last->iov_base + last->iov_len == (char *)addr) {
+            last->iov_len += size;
+            return;
+        }
+        if (b->count == LX_DISCARD_BATCH)
+            os_discard_flush(b);
+    }
+    b->range[b->count].iov_base = addr;
+    b->range[b->count].iov_len = size;
+    b->count++;
+}
+
+void os_discard_flush(struct os_discard_batch *b)
+{
+    unsigned n = b->count;
+    b->count = 0;
+    if (n == 0 || os_fault_now())
+        return;
+    int saved = errno;
+    unsigned done = 0;
+    if (n > 1 && atomic_load_explicit(&os_batch_ok, memory_order_relaxed)) {
+        long rc = syscall(SYS_process_madvise, LX_PIDFD_SELF_THREAD, b->range, (size_t)n,
+                          MADV_DONTNEED, 0u);
+        atomic_fetch_add_explicit(&lx_os_counters.madvise_count, 1, memory_order_relaxed);
+        if (rc >= 0) {
+            /* Ranges are done in order: skip the ones done, trim a half-done one. */
+            size_t left = (size_t)rc;
+            while (done < n && b->range[done].iov_len <= left)
+                left -= b->range[done++].iov_len;
+            if (done < n) {
+                b->range[done].iov_base = (char *)b->range[done].iov_base + left;
+                b->range[done].iov_len -= left;
+            }
+        } else if (errno == ENOSYS || errno == EINVAL || errno == EBADF || errno == EPERM) {
+            /* An older kernel, or a sandbox that forbids the call. */
+            atomic_store_explicit(&os_batch_ok, false, memory_order_relaxed);
+        }
+    }
+    for (; done < n; done++) {
+        (void)madvise(b->range[done].iov_base, b->range[done].iov_len, MADV_DONTNEED);
+        atomic_fetch_add_explicit(&lx_os_counters.madvise_count, 1, memory_order_relaxed);
+    }
+    errno = saved;
+}
+
 int os_lock_memory(void *addr, size_t size)
 {
     int saved = errno;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "compiler.h"
 #include "config.h"
@@ -43,6 +44,33 @@ void *os_remap_to(void *addr, size_t old_size, size_t new_size, void *to) LX_WUR
 
 /* Give the pages' contents back to the kernel; they read as zero afterwards. */
 bool os_discard(void *addr, size_t size);
+
+/*
+ * Discards gathered and made together: one process_madvise(2) call for the whole
+ * batch (Linux 6.13 and later take MADV_DONTNEED for the calling process; later
+ * kernels also flush the TLBs of the other CPUs once for all ranges, where a
+ * madvise per range interrupts every CPU running one of the program's threads
+ * each time). Where the kernel refuses it, the batch falls back to one madvise
+ * per range, and the process does not try again. The caller must not touch a
+ * queued range until os_discard_flush: its contents may go at any moment up
+ * to then. A queued range that continues the previous one joins it.
+ */
+#define LX_DISCARD_BATCH 32
+struct os_discard_batch {
+    struct iovec range[LX_DISCARD_BATCH];
+    unsigned count;
+};
+
+LX_INLINE void os_discard_batch_init(struct os_discard_batch *b)
+{
+    b->count = 0;
+}
+/* Queue [addr, addr+size); flushes first when the batch is full. */
+void os_discard_queue(struct os_discard_batch *b, void *addr, size_t size);
+/* Discard every queued range; the batch is empty afterwards. */
+void os_discard_flush(struct os_discard_batch *b);
+/* Whether batches may use process_madvise (LXMALLOC_PURGE_BATCH); default yes. */
+void os_discard_batching(bool enable);
 
 /* Lock pages in RAM (mlock). Returns 0, or why not: ENOMEM when RLIMIT_MEMLOCK
  * would be exceeded (or the kernel is short of lockable memory), EPERM when the
@@ -105,7 +133,8 @@ void os_yield(void);
 
 #if LX_FAULT_INJECT
 /* Tests only. The calls that map memory or change mappings (os_map, os_map_aligned,
- * os_remap_inplace, os_remap_to, os_discard) are numbered 1, 2, ... from the last
+ * os_remap_inplace, os_remap_to, os_discard, os_discard_flush of a non-empty
+ * batch) are numbered 1, 2, ... from the last
  * os_fault_set. Call number `nth` fails as the kernel would (nothing mapped or
  * changed); with `persistent`, every later one fails too. nth == 0 turns failures
  * off. os_fault_calls() is how many of those calls were made since. */

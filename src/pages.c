@@ -206,7 +206,7 @@ static void arena_segment_emptied_locked(struct arena *a, struct segment *seg)
         arena_release_segment_locked(a, seg);
 }
 
-#define LX_PURGE_BATCH 16
+#define LX_PURGE_BATCH LX_DISCARD_BATCH
 
 /*
  * Give dirty blocks back, oldest first, while the time or the ratio rule says so
@@ -248,10 +248,14 @@ static void arena_purge_locked(struct arena *a, bool all)
         if (n == 0)
             return;
         lx_unlock(&a->lock);
+        struct os_discard_batch ranges;
+        os_discard_batch_init(&ranges);
         for (unsigned i = 0; i < n; i++) {
             struct segment *seg = page_segment(batch[i]);
-            (void)os_discard(page_address(seg, batch[i]), (size_t)batch[i]->run_pages << LX_PAGE_SHIFT);
+            os_discard_queue(&ranges, page_address(seg, batch[i]),
+                             (size_t)batch[i]->run_pages << LX_PAGE_SHIFT);
         }
+        os_discard_flush(&ranges);
         lx_lock(&a->lock);
         for (unsigned i = 0; i < n; i++) {
             struct page *p = batch[i];

@@ -301,7 +301,7 @@ static bool blocks_look_free(const struct page *pg, size_t lo, size_t hi)
     return true;
 }
 
-size_t slab_purge(struct page *pg, bool all)
+size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
 {
     size_t bs = pg->block_size;
     size_t cap = pg->capacity;
@@ -404,8 +404,8 @@ size_t slab_purge(struct page *pg, bool all)
             size_t q = p;
             while (q < npages && purge[q])
                 q++;
-            if (os_discard(pg->start + (p << LX_PAGE_SHIFT), (q - p) << LX_PAGE_SHIFT))
-                purged += (q - p) << LX_PAGE_SHIFT;
+            os_discard_queue(batch, pg->start + (p << LX_PAGE_SHIFT), (q - p) << LX_PAGE_SHIFT);
+            purged += (q - p) << LX_PAGE_SHIFT;
             p = q;
         }
     }

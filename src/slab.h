@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "os.h"
 #include "segment.h"
 #include "sizeclass.h"
 #include "types.h"
@@ -227,9 +228,11 @@ LX_INLINE void slab_set_block_size(struct page *pg, uint32_t size)
 bool slab_extend(struct page *pg);
 /* Give the slab's free OS pages back to the kernel, their blocks set aside as
  * holes (slab.c); owner only. Without `all`, only pages found free at the last
- * call too, and only when there are LX_HOLE_MIN_PAGES of them. Returns the bytes
- * given back. */
-size_t slab_purge(struct page *pg, bool all);
+ * call too, and only when there are LX_HOLE_MIN_PAGES of them. The pages go onto
+ * `batch`, which the caller flushes before it returns to the program (the slab's
+ * blocks are all off its lists by then: nothing touches those pages). Returns
+ * the bytes queued. */
+size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch);
 /* Too little changed since the last slab_purge for another to be worth its cost:
  * fewer blocks came back (net) than it asked for (a page's worth, or one when it
  * found free pages too few to give back), and no page found free then waits for

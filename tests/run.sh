@@ -237,6 +237,7 @@ run_preloaded api/realloc MALLOC_PERTURB_=165 MALLOC_MMAP_THRESHOLD_=4096
 run_preloaded api/calloc LXMALLOC_PURGE_DELAY=0 LXMALLOC_HUGE_CACHE=0
 run_preloaded threads/prodcons LXMALLOC_PURGE_DELAY=0 LXMALLOC_HUGE_CACHE=0
 run_preloaded api/sizes LXMALLOC_THP=1
+run_preloaded threads/trim LXMALLOC_PURGE_BATCH=0 LXMALLOC_PURGE_DELAY=0
 run_preloaded api/basic LXMALLOC_SOURCE=brk
 run_preloaded api/rlimit LXMALLOC_SOURCE=brk
 run_preloaded api/sbrk LXMALLOC_SOURCE=brk

@@ -4,7 +4,8 @@
  * Each child verifies and frees blocks allocated before the fork (by the main
  * thread and by the other threads, which do not exist in the child), mallocs,
  * reallocs and frees its own blocks, sometimes starts and joins a thread, and
- * _exit(0)s. The parent waits for each child with a deadline: a child that hangs
+ * _exit(0)s. LXT_QUICK=1 (the debug-mode run, where every free fills the
+ * block) forks 50 times. The parent waits for each child with a deadline: a child that hangs
  * (e.g. on an allocator lock held across fork) or fails makes the test fail.
  */
 #include <pthread.h>
@@ -174,7 +175,8 @@ int main(void)
     for (int i = 0; i < NMAIN; i++)
         mine[i] = new_blk(&r, 100000 + (uint64_t)i, 1 * LXT_MIB);
 
-    for (int k = 0; k < NFORKS; k++) {
+    int forks = lxt_quick() ? NFORKS / 4 : NFORKS;
+    for (int k = 0; k < forks; k++) {
         pid_t pid = fork();
         CHECK(pid >= 0, "fork #%d failed: %s", k, strerror(errno));
         if (pid == 0)
