@@ -47,8 +47,8 @@ bool os_discard(void *addr, size_t size);
 
 /*
  * Discards gathered and made together: one process_madvise(2) call for the whole
- * batch (Linux 6.13 and later take MADV_DONTNEED for the calling process; later
- * kernels also flush the TLBs of the other CPUs once for all ranges, where a
+ * batch (Linux 6.15 and later take MADV_DONTNEED on PIDFD_SELF, the caller
+ * itself; recent kernels also flush the TLBs of the other CPUs once for all ranges, where a
  * madvise per range interrupts every CPU running one of the program's threads
  * each time). Where the kernel refuses it, the batch falls back to one madvise
  * per range, and the process does not try again. The caller must not touch a
