@@ -85,9 +85,12 @@ $(BUILD)/obj/%.o: src/%.c $(LIB_HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
 # libgcc's unwinder (stack.c) is linked in, so a process does not load libgcc_s.so.1
-# for stacks it may never take (docs/SECURITY.md).
-$(SO): $(BUILD)/unity/lxmalloc.o
-	$(CC) $(OPT) -shared -static-libgcc -Wl,-soname,liblxmalloc.so -Wl,-z,nodelete -o $@ $^ $(LDLIBS_LIB)
+# for stacks it may never take (docs/SECURITY.md). src/lxmalloc.ld puts rare code
+# after the common code, and the 64 KiB segment alignment puts the common code
+# at the start of a fault-around window (docs/ARCHITECTURE.md, "Footprint").
+$(SO): $(BUILD)/unity/lxmalloc.o src/lxmalloc.ld
+	$(CC) $(OPT) -shared -static-libgcc -Wl,-soname,liblxmalloc.so -Wl,-z,nodelete \
+	  -Wl,-z,max-page-size=0x10000 -Wl,-T,src/lxmalloc.ld -o $@ $< $(LDLIBS_LIB)
 
 $(STATIC): $(BUILD)/unity/lxmalloc.o
 	rm -f $@ && ar rcs $@ $^

@@ -77,29 +77,29 @@ static size_t cmeta_left;
 
 /* ---- object headers ------------------------------------------------------ */
 
-LX_INLINE uintptr_t *obj_tag(uint8_t *block)
+LX_RARE LX_INLINE uintptr_t *obj_tag(uint8_t *block)
 {
     return (uintptr_t *)(void *)(block + sizeof(struct block));
 }
 
-LX_INLINE uintptr_t tag_live(const struct lx_cache *c)
+LX_RARE LX_INLINE uintptr_t tag_live(const struct lx_cache *c)
 {
     return (uintptr_t)c ^ lx_secret;
 }
 
-LX_INLINE uintptr_t tag_free(const struct lx_cache *c)
+LX_RARE LX_INLINE uintptr_t tag_free(const struct lx_cache *c)
 {
     return ~((uintptr_t)c ^ lx_secret);
 }
 
-LX_INLINE bool cache_live(const struct lx_cache *c)
+LX_RARE LX_INLINE bool cache_live(const struct lx_cache *c)
 {
     return c != NULL && c->cookie == ((uintptr_t)c ^ lx_secret ^ LX_CACHE_MAGIC);
 }
 
 /* ---- slab lists ------------------------------------------------------------ */
 
-static void list_push(struct page **list, struct page *pg)
+LX_RARE static void list_push(struct page **list, struct page *pg)
 {
     pg->prev = NULL;
     pg->next = *list;
@@ -108,7 +108,7 @@ static void list_push(struct page **list, struct page *pg)
     *list = pg;
 }
 
-static void list_remove(struct page **list, struct page *pg)
+LX_RARE static void list_remove(struct page **list, struct page *pg)
 {
     if (pg->prev != NULL)
         pg->prev->next = pg->next;
@@ -119,7 +119,7 @@ static void list_remove(struct page **list, struct page *pg)
     pg->next = pg->prev = NULL;
 }
 
-static struct page *cache_new_slab_locked(struct lx_cache *c)
+LX_RARE static struct page *cache_new_slab_locked(struct lx_cache *c)
 {
     struct page *pg = arena_alloc_run(c->arena, c->slab_pages, RUN_SLAB);
     if (pg == NULL)
@@ -134,7 +134,7 @@ static struct page *cache_new_slab_locked(struct lx_cache *c)
 }
 
 /* Carve more blocks and construct them. */
-static void cache_carve_locked(struct lx_cache *c, struct page *pg)
+LX_RARE static void cache_carve_locked(struct lx_cache *c, struct page *pg)
 {
     unsigned before = pg->capacity;
     if (!slab_extend(pg))
@@ -150,7 +150,7 @@ static void cache_carve_locked(struct lx_cache *c, struct page *pg)
 
 /* A slab already off the cache's lists goes back to its arena, its objects
  * destroyed first. Runs without the cache's lock. */
-static void cache_release_slab(void (*dtor)(void *), size_t offset, struct page *pg)
+LX_RARE static void cache_release_slab(void (*dtor)(void *), size_t offset, struct page *pg)
 {
     if (dtor != NULL) {
         for (unsigned i = 0; i < pg->capacity; i++)
@@ -164,7 +164,7 @@ static void cache_release_slab(void (*dtor)(void *), size_t offset, struct page 
 }
 
 /* Take slab `pg` (empty) off the cache; the caller releases it after unlocking. */
-static void cache_detach_empty_locked(struct lx_cache *c, struct page *pg)
+LX_RARE static void cache_detach_empty_locked(struct lx_cache *c, struct page *pg)
 {
     list_remove(&c->partial, pg);
     c->slabs--;
@@ -174,7 +174,7 @@ static void cache_detach_empty_locked(struct lx_cache *c, struct page *pg)
 
 /* ---- create / destroy ------------------------------------------------------ */
 
-static struct lx_cache *cache_struct_locked(void)
+LX_RARE static struct lx_cache *cache_struct_locked(void)
 {
     struct lx_cache *c = caches_free;
     if (c != NULL) {
@@ -198,7 +198,7 @@ static struct lx_cache *cache_struct_locked(void)
     return c;
 }
 
-LX_EXPORT lx_cache_t *lx_cache_create(const char *name, size_t size, size_t align,
+LX_RARE LX_EXPORT lx_cache_t *lx_cache_create(const char *name, size_t size, size_t align,
                                       void (*ctor)(void *), void (*dtor)(void *))
 {
     if (align == 0)
@@ -246,7 +246,7 @@ LX_EXPORT lx_cache_t *lx_cache_create(const char *name, size_t size, size_t alig
     return c;
 }
 
-LX_EXPORT void lx_cache_destroy(lx_cache_t *c)
+LX_RARE LX_EXPORT void lx_cache_destroy(lx_cache_t *c)
 {
     if (c == NULL)
         return;
@@ -283,7 +283,7 @@ LX_EXPORT void lx_cache_destroy(lx_cache_t *c)
 
 /* ---- alloc / free ---------------------------------------------------------- */
 
-LX_EXPORT void *lx_cache_alloc(lx_cache_t *c)
+LX_RARE LX_EXPORT void *lx_cache_alloc(lx_cache_t *c)
 {
     if (LX_UNLIKELY(!cache_live(c))) {
         check_bad_pointer("lx_cache_alloc", c, "not a live cache (destroyed, or never created)");
@@ -321,7 +321,7 @@ LX_EXPORT void *lx_cache_alloc(lx_cache_t *c)
 }
 
 /* Why `obj` cannot be freed into `c`, or NULL if it can; `*slab` is its slab. */
-static const char *cache_object_problem(struct lx_cache *c, uint8_t *obj, struct page **slab,
+LX_RARE static const char *cache_object_problem(struct lx_cache *c, uint8_t *obj, struct page **slab,
                                         char *buf, size_t cap)
 {
     if (segmap_get((uintptr_t)obj) != SEGMAP_NORMAL)
@@ -345,7 +345,7 @@ static const char *cache_object_problem(struct lx_cache *c, uint8_t *obj, struct
     return NULL;
 }
 
-LX_EXPORT void lx_cache_free(lx_cache_t *c, void *obj)
+LX_RARE LX_EXPORT void lx_cache_free(lx_cache_t *c, void *obj)
 {
     if (obj == NULL)
         return;
@@ -394,7 +394,7 @@ LX_EXPORT void lx_cache_free(lx_cache_t *c, void *obj)
         cache_release_slab(dtor, offset, release);
 }
 
-LX_EXPORT size_t lx_cache_shrink(lx_cache_t *c)
+LX_RARE LX_EXPORT size_t lx_cache_shrink(lx_cache_t *c)
 {
     if (!cache_live(c)) {
         check_bad_pointer("lx_cache_shrink", c, "not a live cache (destroyed, or never created)");
@@ -428,7 +428,7 @@ LX_EXPORT size_t lx_cache_shrink(lx_cache_t *c)
 
 /* ---- statistics ------------------------------------------------------------ */
 
-LX_EXPORT int lx_cache_stats_get(lx_cache_t *c, lx_cache_stats_t *out)
+LX_RARE LX_EXPORT int lx_cache_stats_get(lx_cache_t *c, lx_cache_stats_t *out)
 {
     if (!cache_live(c) || out == NULL) {
         errno = EINVAL;
@@ -447,7 +447,7 @@ LX_EXPORT int lx_cache_stats_get(lx_cache_t *c, lx_cache_stats_t *out)
     return 0;
 }
 
-void caches_print_stats(int fd)
+LX_RARE void caches_print_stats(int fd)
 {
     lx_lock(&caches_lock);
     if (caches_live != NULL)

@@ -32,7 +32,7 @@ static _Atomic unsigned lx_report_count;
 
 /* One report line: "lxmalloc: " + text + "\n", in one write. */
 static void report_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report_line(int fd, const char *fmt, ...)
+LX_RARE static void report_line(int fd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,7 +42,7 @@ static void report_line(int fd, const char *fmt, ...)
 
 /* "0x... symbol+0x1f (object)" for a code address; `ip` is a return address, so
  * the symbol is looked up one byte before it. */
-static void report_site(int fd, const char *label, uintptr_t ip)
+LX_RARE static void report_site(int fd, const char *label, uintptr_t ip)
 {
     if (ip == 0)
         return;
@@ -59,7 +59,7 @@ static void report_site(int fd, const char *label, uintptr_t ip)
         report_line(fd, "%s%p (%s+0x%zx)", label, (void *)ip, sym.module, sym.module_offset);
 }
 
-static void report_stack(int fd)
+LX_RARE static void report_stack(int fd)
 {
     /* Start at the frame that called malloc/free/...; frames inside lxmalloc
      * tell the reader nothing. If it is not found (a fast-path detection),
@@ -74,7 +74,7 @@ static void report_stack(int fd)
     }
 }
 
-void check_error(const struct check_sites *sites, const char *fmt, ...)
+LX_RARE void check_error(const struct check_sites *sites, const char *fmt, ...)
 {
     int action = atomic_load_explicit(&lx_opt.check_action, memory_order_relaxed);
     if (lx_tls_reporting) {
@@ -110,12 +110,12 @@ void check_error(const struct check_sites *sites, const char *fmt, ...)
         os_abort();
 }
 
-void check_double_free(const char *func, const void *p, size_t block_size)
+LX_RARE void check_double_free(const char *func, const void *p, size_t block_size)
 {
     check_error(NULL, "double free of %p (%zu-byte block) in %s()", p, block_size, func);
 }
 
-void check_corrupt_list(size_t block_size, const void *slab, const void *b, const void *next)
+LX_RARE void check_corrupt_list(size_t block_size, const void *slab, const void *b, const void *next)
 {
     check_error(NULL,
                 "free list of a %zu-byte slab at %p is corrupt (block %p links to %p): "
@@ -123,7 +123,7 @@ void check_corrupt_list(size_t block_size, const void *slab, const void *b, cons
                 block_size, slab, b, next);
 }
 
-void check_foreign_pointer(const char *func, const void *p)
+LX_RARE void check_foreign_pointer(const char *func, const void *p)
 {
     /* Near this frame: most likely the caller's stack (a thread's stack is
      * rarely more than 8 MiB deep). */
@@ -153,15 +153,16 @@ void check_foreign_pointer(const char *func, const void *p)
                 func, p);
 }
 
-void check_bad_pointer(const char *func, const void *p, const char *problem)
+LX_RARE void check_bad_pointer(const char *func, const void *p, const char *problem)
 {
     check_error(NULL, "%s() of %p: %s", func, p, problem);
 }
 
-LX_EXPORT size_t lx_heap_check(void)
+LX_RARE LX_EXPORT size_t lx_heap_check(void)
 {
     size_t problems = 0;
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+    unsigned n = arenas_used();
+    for (unsigned i = 0; i < n; i++)
         problems += arena_check(&lx_arenas[i]);
     problems += heap_check(lx_tls_heap);
     problems += heaps_check_orphans();

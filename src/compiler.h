@@ -13,6 +13,13 @@
 #define LX_NOINLINE __attribute__((noinline))
 #define LX_COLD __attribute__((cold, noinline))
 #define LX_INLINE static inline __attribute__((always_inline))
+/* Code most programs never run: reports, the profiler, statistics output, debug
+ * mode, the extended API. The shared library links it after the code every
+ * program runs (src/lxmalloc.ld), with the unlikely parts GCC splits off (as
+ * LX_COLD functions) and the unwinder, so that the common code fills one 64 KiB
+ * fault-around window and the pages of the rest are never mapped. Placement
+ * only: the code is optimized as any other. */
+#define LX_RARE __attribute__((section(".text.lx_rare")))
 #define LX_NORETURN __attribute__((noreturn))
 #define LX_WUR __attribute__((warn_unused_result))
 #define LX_UNUSED __attribute__((unused))

@@ -30,19 +30,19 @@ struct debug_header {
 
 static_assert(sizeof(struct debug_header) == LX_DEBUG_HEADER, "header fills LX_DEBUG_HEADER");
 
-static size_t debug_offset(size_t alignment)
+LX_RARE static size_t debug_offset(size_t alignment)
 {
     return alignment > LX_DEBUG_HEADER ? alignment : LX_DEBUG_HEADER;
 }
 
 /* A canary byte depends on its address, so no single fill value passes for it. */
-static uint8_t canary_at(const uint8_t *a)
+LX_RARE static uint8_t canary_at(const uint8_t *a)
 {
     uintptr_t v = (uintptr_t)a;
     return (uint8_t)(0xa5u ^ (v & 0xff) ^ ((v >> 8) & 0xff) ^ 0x3c);
 }
 
-bool debug_raw_size(size_t size, size_t alignment, size_t *raw_size)
+LX_RARE bool debug_raw_size(size_t size, size_t alignment, size_t *raw_size)
 {
     size_t extra = debug_offset(alignment) + 1; /* header + at least one canary byte */
     if (size > SIZE_MAX / 2 - extra)
@@ -51,7 +51,7 @@ bool debug_raw_size(size_t size, size_t alignment, size_t *raw_size)
     return true;
 }
 
-void *debug_block_init(uint8_t *raw, size_t raw_usable, size_t size, size_t alignment,
+LX_RARE void *debug_block_init(uint8_t *raw, size_t raw_usable, size_t size, size_t alignment,
                        const void *site)
 {
     size_t offset = debug_offset(alignment);
@@ -66,7 +66,7 @@ void *debug_block_init(uint8_t *raw, size_t raw_usable, size_t size, size_t alig
     return user;
 }
 
-bool debug_block_parse(uint8_t *raw, size_t raw_usable, const void *user, struct debug_block *d)
+LX_RARE bool debug_block_parse(uint8_t *raw, size_t raw_usable, const void *user, struct debug_block *d)
 {
     const uint8_t *u = user;
     if (u < raw + LX_DEBUG_HEADER || u > raw + raw_usable)
@@ -90,7 +90,7 @@ bool debug_block_parse(uint8_t *raw, size_t raw_usable, const void *user, struct
     return true;
 }
 
-size_t debug_canary_damage(const struct debug_block *d, bool *to_end)
+LX_RARE size_t debug_canary_damage(const struct debug_block *d, bool *to_end)
 {
     const uint8_t *start = d->user + d->size;
     const uint8_t *end = d->raw + d->raw_usable;
@@ -104,7 +104,7 @@ size_t debug_canary_damage(const struct debug_block *d, bool *to_end)
     return 0;
 }
 
-void debug_block_free(struct debug_block *d, const void *site, uint8_t fill)
+LX_RARE void debug_block_free(struct debug_block *d, const void *site, uint8_t fill)
 {
     struct debug_header *h = (struct debug_header *)(void *)(d->user - LX_DEBUG_HEADER);
     h->free_site = site;
@@ -115,7 +115,7 @@ void debug_block_free(struct debug_block *d, const void *site, uint8_t fill)
     d->free_site = site;
 }
 
-size_t debug_poison_damage(const struct debug_block *d, uint8_t fill)
+LX_RARE size_t debug_poison_damage(const struct debug_block *d, uint8_t fill)
 {
     for (size_t i = 0; i < d->size; i++) {
         if (d->user[i] != fill)
@@ -139,7 +139,7 @@ static size_t q_count; /* entries in the ring */
 static size_t q_bytes; /* their sizes summed */
 static size_t q_usable; /* their usable sizes summed */
 
-static void *quarantine_take_locked(void)
+LX_RARE static void *quarantine_take_locked(void)
 {
     struct quarantine_entry *e = &q_ring[q_head];
     q_head = (q_head + 1) % LX_QUARANTINE_COUNT;
@@ -149,7 +149,7 @@ static void *quarantine_take_locked(void)
     return e->user;
 }
 
-void *debug_quarantine_push(void *user, size_t size, size_t usable)
+LX_RARE void *debug_quarantine_push(void *user, size_t size, size_t usable)
 {
     void *out = NULL;
     lx_lock(&q_lock);
@@ -164,7 +164,7 @@ void *debug_quarantine_push(void *user, size_t size, size_t usable)
     return out;
 }
 
-void *debug_quarantine_pop(void)
+LX_RARE void *debug_quarantine_pop(void)
 {
     void *out = NULL;
     lx_lock(&q_lock);
@@ -174,7 +174,7 @@ void *debug_quarantine_pop(void)
     return out;
 }
 
-void debug_quarantine_counts(size_t *count, size_t *bytes)
+LX_RARE void debug_quarantine_counts(size_t *count, size_t *bytes)
 {
     lx_lock(&q_lock);
     *count = q_count;

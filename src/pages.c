@@ -58,10 +58,33 @@ unsigned arena_count(void)
     return n == 0 ? 1 : n;
 }
 
+/* One more than the highest arena index ever picked or grown. Loops over the
+ * arenas stop there: the arenas are .bss, and on a kernel that backs even a
+ * read of an untouched anonymous page with a page of its own, a walk over all
+ * 64 made 16 KiB resident in every program. */
+static _Atomic unsigned lx_arenas_used;
+
+static void arena_note_used(const struct arena *a)
+{
+    unsigned want = arena_idx(a) + 1;
+    unsigned cur = atomic_load_explicit(&lx_arenas_used, memory_order_acquire);
+    while (cur < want && !atomic_compare_exchange_weak_explicit(
+                             &lx_arenas_used, &cur, want, memory_order_acq_rel,
+                             memory_order_acquire)) {
+    }
+}
+
+unsigned arenas_used(void)
+{
+    return atomic_load_explicit(&lx_arenas_used, memory_order_acquire);
+}
+
 struct arena *arena_pick(void)
 {
     unsigned i = atomic_fetch_add_explicit(&lx_arena_next, 1, memory_order_relaxed);
-    return &lx_arenas[i % arena_count()];
+    struct arena *a = &lx_arenas[i % arena_count()];
+    arena_note_used(a);
+    return a;
 }
 
 static void dirty_append(struct arena *a, struct page *pg, size_t count)
@@ -281,6 +304,7 @@ static bool arena_grow_locked(struct arena *a)
     struct segment *seg = segment_create(a);
     if (seg == NULL)
         return false;
+    arena_note_used(a);
     size_t meta = LX_SEGMENT_META_PAGES;
     struct page *m = seg_page(seg, 0);
     m->kind = RUN_META;
@@ -480,7 +504,8 @@ void run_cache_flush(struct run_cache *c, bool all)
 size_t arenas_trim(void)
 {
     size_t released = 0;
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+    unsigned n = arenas_used();
+    for (unsigned i = 0; i < n; i++) {
         struct arena *a = &lx_arenas[i];
         if (a->segments == NULL)
             continue;
@@ -505,7 +530,8 @@ size_t arenas_trim(void)
 
 void arenas_purge_expired(void)
 {
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+    unsigned n = arenas_used();
+    for (unsigned i = 0; i < n; i++) {
         struct arena *a = &lx_arenas[i];
         if (a->dirty_head == NULL || !lx_trylock(&a->lock))
             continue;
@@ -515,21 +541,29 @@ void arenas_purge_expired(void)
     }
 }
 
+/* fork: the arenas locked before it, unlocked after it in the parent. A thread
+ * may pick a new arena meanwhile and hold its lock at the fork; it noted the
+ * arena as used before it locked it, so the child's reset covers it. */
+static unsigned arenas_fork_locked;
+
 void arenas_lock_all(void)
 {
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+    unsigned n = arenas_used();
+    for (unsigned i = 0; i < n; i++)
         lx_lock(&lx_arenas[i].lock);
+    arenas_fork_locked = n;
 }
 
 void arenas_unlock_all(void)
 {
-    for (unsigned i = LX_ARENA_MAX; i-- > 0;)
+    for (unsigned i = arenas_fork_locked; i-- > 0;)
         lx_unlock(&lx_arenas[i].lock);
 }
 
 void arenas_reset_locks(void)
 {
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++)
+    unsigned n = arenas_used();
+    for (unsigned i = 0; i < n; i++)
         lx_lock_reset(&lx_arenas[i].lock);
 }
 

@@ -43,6 +43,9 @@ void arenas_init(void);
 
 /* The arena a new heap should use: round robin over the arenas in use. */
 struct arena *arena_pick(void);
+
+/* Arenas 0 .. arenas_used() - 1 may have been used; the others are untouched. */
+unsigned arenas_used(void);
 /* How many arenas are in use (created on demand up to the option's limit). */
 unsigned arena_count(void);
 

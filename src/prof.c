@@ -88,7 +88,7 @@ static LX_TLS uint64_t prof_rng;       /* xorshift state */
 
 /* ---- hashing and arithmetic ---------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
+LX_RARE static uint64_t mix64(uint64_t x)
 {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
@@ -98,7 +98,7 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static uint64_t hash_frames(const uintptr_t *ip, unsigned n)
+LX_RARE static uint64_t hash_frames(const uintptr_t *ip, unsigned n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
     for (unsigned i = 0; i < n; i++)
@@ -108,7 +108,7 @@ static uint64_t hash_frames(const uintptr_t *ip, unsigned n)
 
 /* Natural logarithm of x > 0 (no libm in the allocator): x = m 2^e with m near
  * 1, then ln m = 2 atanh((m-1)/(m+1)) by its series. */
-static double prof_ln(double x)
+LX_RARE static double prof_ln(double x)
 {
     union {
         double d;
@@ -131,7 +131,7 @@ static double prof_ln(double x)
 
 /* ---- sampling ---------------------------------------------------------------- */
 
-static uint64_t rng_next(void)
+LX_RARE static uint64_t rng_next(void)
 {
     uint64_t x = prof_rng;
     x ^= x << 13;
@@ -142,7 +142,7 @@ static uint64_t rng_next(void)
 }
 
 /* An exponentially distributed number of bytes with mean profile_rate. */
-static int64_t sample_interval(void)
+LX_RARE static int64_t sample_interval(void)
 {
     double u = ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0; /* in (0, 1) */
     double bytes = -prof_ln(u) * (double)lx_opt.profile_rate;
@@ -152,7 +152,7 @@ static int64_t sample_interval(void)
 }
 
 /* Does this allocation carry a sample? */
-static bool sample_due(size_t size)
+LX_RARE static bool sample_due(size_t size)
 {
     if (lx_opt.profile_rate <= 1)
         return true;
@@ -174,7 +174,7 @@ static bool sample_due(size_t size)
 
 /* ---- sites ------------------------------------------------------------------ */
 
-static void *arena_alloc_locked(size_t size)
+LX_RARE static void *arena_alloc_locked(size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     if (arena_next == NULL || (size_t)(arena_end - arena_next) < size) {
@@ -189,7 +189,7 @@ static void *arena_alloc_locked(size_t size)
     return p;
 }
 
-static bool site_grow_locked(void)
+LX_RARE static bool site_grow_locked(void)
 {
     size_t cap = site_cap == 0 ? PROF_SITES_MIN : site_cap * 2;
     struct prof_site **slots = os_map(cap * sizeof(*slots));
@@ -211,7 +211,7 @@ static bool site_grow_locked(void)
     return true;
 }
 
-static bool site_matches(const struct prof_site *s, uint64_t hash, const uintptr_t *ip,
+LX_RARE static bool site_matches(const struct prof_site *s, uint64_t hash, const uintptr_t *ip,
                          unsigned n, bool sample, size_t size)
 {
     if (s->hash != hash || s->count != n || s->sample != sample || s->size != size)
@@ -225,7 +225,7 @@ static bool site_matches(const struct prof_site *s, uint64_t hash, const uintptr
 
 /* The site of this stack (and, for samples, this size): found or created.
  * NULL if there is no memory for it. */
-static struct prof_site *site_intern(const uintptr_t *ip, unsigned n, bool sample, size_t size)
+LX_RARE static struct prof_site *site_intern(const uintptr_t *ip, unsigned n, bool sample, size_t size)
 {
     uint64_t stack_hash = hash_frames(ip, n);
     uint64_t hash = sample ? mix64(stack_hash ^ mix64(size + 1)) : stack_hash;
@@ -261,7 +261,7 @@ static struct prof_site *site_intern(const uintptr_t *ip, unsigned n, bool sampl
     return s;
 }
 
-static void site_add(struct prof_site *s, size_t size)
+LX_RARE static void site_add(struct prof_site *s, size_t size)
 {
     if (s == NULL)
         return;
@@ -271,7 +271,7 @@ static void site_add(struct prof_site *s, size_t size)
     atomic_fetch_add_explicit(&s->alloc_bytes, size, memory_order_relaxed);
 }
 
-static void site_sub(struct prof_site *s, size_t size)
+LX_RARE static void site_sub(struct prof_site *s, size_t size)
 {
     if (s == NULL)
         return;
@@ -281,17 +281,17 @@ static void site_sub(struct prof_site *s, size_t size)
 
 /* ---- the block tables --------------------------------------------------------- */
 
-static struct prof_shard *shard_of(uint64_t h)
+LX_RARE static struct prof_shard *shard_of(uint64_t h)
 {
     return &prof_shards[h >> 60];
 }
 
-static _Atomic uint32_t *filter_slot(uint64_t h)
+LX_RARE static _Atomic uint32_t *filter_slot(uint64_t h)
 {
     return prof_filter != NULL ? &prof_filter[(h >> 20) & (PROF_FILTER_COUNT - 1)] : NULL;
 }
 
-static bool shard_grow_locked(struct prof_shard *sh)
+LX_RARE static bool shard_grow_locked(struct prof_shard *sh)
 {
     size_t cap = sh->cap == 0 ? PROF_SHARD_MIN : sh->cap * 2;
     struct prof_entry *slots = os_map(cap * sizeof(*slots));
@@ -314,7 +314,7 @@ static bool shard_grow_locked(struct prof_shard *sh)
 
 /* Remove the entry in slot i, shifting back the entries after it that probed
  * past it, so that every entry stays reachable from its home slot. */
-static void shard_delete_locked(struct prof_shard *sh, size_t i)
+LX_RARE static void shard_delete_locked(struct prof_shard *sh, size_t i)
 {
     size_t mask = sh->cap - 1;
     size_t j = i;
@@ -335,7 +335,7 @@ static void shard_delete_locked(struct prof_shard *sh, size_t i)
 
 /* Insert (or replace) the entry of e->key. A replaced entry is a block freed
  * without our seeing it; its counts are taken back. */
-static bool map_insert(const struct prof_entry *e)
+LX_RARE static bool map_insert(const struct prof_entry *e)
 {
     uint64_t h = mix64(e->key);
     struct prof_shard *sh = shard_of(h);
@@ -366,7 +366,7 @@ static bool map_insert(const struct prof_entry *e)
     return true;
 }
 
-static bool map_remove(uintptr_t key, struct prof_entry *out)
+LX_RARE static bool map_remove(uintptr_t key, struct prof_entry *out)
 {
     uint64_t h = mix64(key);
     _Atomic uint32_t *f = filter_slot(h);
@@ -400,20 +400,20 @@ static bool map_remove(uintptr_t key, struct prof_entry *out)
 
 static void profile_dump(bool wait);
 
-static bool profiling(void)
+LX_RARE static bool profiling(void)
 {
     return lx_opt.profile_file[0] != '\0';
 }
 
 /* A dump the signal asked for happens here, at the next allocation or free. */
-static void poll_dump_request(void)
+LX_RARE static void poll_dump_request(void)
 {
     if (LX_UNLIKELY(atomic_load_explicit(&prof_dump_requested, memory_order_relaxed)) &&
         atomic_exchange_explicit(&prof_dump_requested, 0, memory_order_relaxed))
         profile_dump(false);
 }
 
-void prof_alloc(void *p, size_t size)
+LX_RARE void prof_alloc(void *p, size_t size)
 {
     if (p == NULL || prof_busy)
         return;
@@ -439,7 +439,7 @@ void prof_alloc(void *p, size_t size)
     prof_busy = 0;
 }
 
-bool prof_take(void *p, struct prof_record *out)
+LX_RARE bool prof_take(void *p, struct prof_record *out)
 {
     struct prof_entry e;
     if (p == NULL || !map_remove((uintptr_t)p, &e))
@@ -452,7 +452,7 @@ bool prof_take(void *p, struct prof_record *out)
     return true;
 }
 
-void prof_restore(void *p, const struct prof_record *rec)
+LX_RARE void prof_restore(void *p, const struct prof_record *rec)
 {
     struct prof_entry e = {(uintptr_t)p, rec->leak_site, rec->sample_site, rec->size};
     if (!map_insert(&e))
@@ -467,7 +467,7 @@ void prof_restore(void *p, const struct prof_record *rec)
     }
 }
 
-void prof_free(void *p)
+LX_RARE void prof_free(void *p)
 {
     if (p == NULL)
         return;
@@ -481,7 +481,7 @@ void prof_free(void *p)
 }
 
 /* Without `wait`, give up if another thread is writing the same files. */
-static void profile_dump(bool wait)
+LX_RARE static void profile_dump(bool wait)
 {
     if (wait)
         lx_lock(&dump_lock);
@@ -491,19 +491,19 @@ static void profile_dump(bool wait)
     lx_unlock(&dump_lock);
 }
 
-struct prof_site *prof_sites(void)
+LX_RARE struct prof_site *prof_sites(void)
 {
     return atomic_load_explicit(&site_registry, memory_order_acquire);
 }
 
-uint64_t prof_dropped_count(void)
+LX_RARE uint64_t prof_dropped_count(void)
 {
     return atomic_load_explicit(&prof_dropped, memory_order_relaxed);
 }
 
 /* ---- start, exit, fork ------------------------------------------------------- */
 
-static void on_profile_signal(int sig)
+LX_RARE static void on_profile_signal(int sig)
 {
     (void)sig;
     atomic_store_explicit(&prof_dump_requested, 1, memory_order_relaxed);

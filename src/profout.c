@@ -24,7 +24,7 @@
 /* ---- arithmetic (no libm in the allocator) ---------------------------------- */
 
 /* exp(-x) for x >= 0: 2^-n exp(-r) with r < ln 2, the latter by its series. */
-static double prof_exp_neg(double x)
+LX_RARE static double prof_exp_neg(double x)
 {
     if (x > 700)
         return 0;
@@ -41,7 +41,7 @@ static double prof_exp_neg(double x)
 }
 
 /* The chance that a block of `size` bytes is sampled at the current rate. */
-static double sample_probability(size_t size)
+LX_RARE static double sample_probability(size_t size)
 {
     if (lx_opt.profile_rate <= 1)
         return 1;
@@ -57,14 +57,14 @@ struct out {
     char buf[8192];
 };
 
-static void out_flush(struct out *o)
+LX_RARE static void out_flush(struct out *o)
 {
     os_write_all(o->fd, o->buf, o->len);
     o->len = 0;
 }
 
 static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_printf(struct out *o, const char *fmt, ...)
+LX_RARE static void out_printf(struct out *o, const char *fmt, ...)
 {
     if (sizeof(o->buf) - o->len < 1100)
         out_flush(o);
@@ -90,7 +90,7 @@ struct snaps {
 };
 
 /* Every site of one kind with anything to say, or false if there is no memory. */
-static bool snaps_take(struct snaps *out, bool sample)
+LX_RARE static bool snaps_take(struct snaps *out, bool sample)
 {
     struct prof_site *head = prof_sites();
     size_t n = 0;
@@ -116,7 +116,7 @@ static bool snaps_take(struct snaps *out, bool sample)
     return true;
 }
 
-static void snaps_release(struct snaps *s)
+LX_RARE static void snaps_release(struct snaps *s)
 {
     if (s->items != NULL)
         (void)os_unmap(s->items, s->map_size);
@@ -125,7 +125,7 @@ static void snaps_release(struct snaps *s)
 
 typedef bool (*snap_order)(const struct snap *, const struct snap *);
 
-static void snap_swap(struct snap *x, struct snap *y)
+LX_RARE static void snap_swap(struct snap *x, struct snap *y)
 {
     struct snap t = *x;
     *x = *y;
@@ -133,7 +133,7 @@ static void snap_swap(struct snap *x, struct snap *y)
 }
 
 /* Restore the heap property below a[i], in a[0..n). */
-static void sift_down(struct snap *a, size_t i, size_t n, snap_order before)
+LX_RARE static void sift_down(struct snap *a, size_t i, size_t n, snap_order before)
 {
     for (;;) {
         size_t c = 2 * i + 1;
@@ -150,7 +150,7 @@ static void sift_down(struct snap *a, size_t i, size_t n, snap_order before)
 
 /* Heapsort (no qsort in the allocator): afterwards before(a[i], a[j]) never
  * holds for i > j. */
-static void snaps_sort(struct snaps *s, snap_order before)
+LX_RARE static void snaps_sort(struct snaps *s, snap_order before)
 {
     struct snap *a = s->items;
     size_t n = s->count;
@@ -164,14 +164,14 @@ static void snaps_sort(struct snaps *s, snap_order before)
 }
 
 /* Most live bytes first. */
-static bool more_live_bytes(const struct snap *a, const struct snap *b)
+LX_RARE static bool more_live_bytes(const struct snap *a, const struct snap *b)
 {
     if (a->live_bytes != b->live_bytes)
         return a->live_bytes > b->live_bytes;
     return a->live_count > b->live_count;
 }
 
-static bool stack_order(const struct snap *a, const struct snap *b)
+LX_RARE static bool stack_order(const struct snap *a, const struct snap *b)
 {
     const struct prof_site *x = a->site, *y = b->site;
     if (x->stack_hash != y->stack_hash)
@@ -185,7 +185,7 @@ static bool stack_order(const struct snap *a, const struct snap *b)
     return false;
 }
 
-static bool same_stack(const struct prof_site *x, const struct prof_site *y)
+LX_RARE static bool same_stack(const struct prof_site *x, const struct prof_site *y)
 {
     if (x->stack_hash != y->stack_hash || x->count != y->count)
         return false;
@@ -197,7 +197,7 @@ static bool same_stack(const struct prof_site *x, const struct prof_site *y)
 }
 
 /* "#3 0x55d0c1a2b1c9 leak_one+0x19 (/path/prog+0x11c9)" */
-static void out_frame(struct out *o, const char *prefix, unsigned idx, uintptr_t ip)
+LX_RARE static void out_frame(struct out *o, const char *prefix, unsigned idx, uintptr_t ip)
 {
     struct stack_symbol sym;
     stack_symbolize(ip, &sym);
@@ -213,7 +213,7 @@ static void out_frame(struct out *o, const char *prefix, unsigned idx, uintptr_t
 
 /* ---- the leak report ---------------------------------------------------------- */
 
-void profout_leaks(void)
+LX_RARE void profout_leaks(void)
 {
     int fd = 2;
     const char *path = lx_opt.leaks_file[0] != '\0' ? lx_opt.leaks_file : lx_opt.report_file;
@@ -272,7 +272,7 @@ void profout_leaks(void)
 /* ---- the heap profile ---------------------------------------------------------- */
 
 /* LXMALLOC_PROFILE with "%p" replaced by the process id, then `suffix`. */
-static bool profile_path(char *out, size_t cap, const char *suffix)
+LX_RARE static bool profile_path(char *out, size_t cap, const char *suffix)
 {
     size_t n = 0;
     for (const char *s = lx_opt.profile_file; *s != '\0'; s++) {
@@ -292,7 +292,7 @@ static bool profile_path(char *out, size_t cap, const char *suffix)
 
 /* Write to path.<pid>.tmp through `o`, then rename over path: a reader never
  * sees half a file. */
-static bool profile_open(const char *path, char *tmp, size_t cap, struct out *o)
+LX_RARE static bool profile_open(const char *path, char *tmp, size_t cap, struct out *o)
 {
     if (lx_format(tmp, cap, "%s.%d.tmp", path, os_getpid()) + 1 >= cap)
         return false;
@@ -301,14 +301,14 @@ static bool profile_open(const char *path, char *tmp, size_t cap, struct out *o)
     return o->fd >= 0;
 }
 
-static void profile_close(struct out *o, const char *tmp, const char *path)
+LX_RARE static void profile_close(struct out *o, const char *tmp, const char *path)
 {
     out_flush(o);
     os_close(o->fd);
     (void)os_rename(tmp, path);
 }
 
-static void write_heap(const struct snaps *s, const char *path)
+LX_RARE static void write_heap(const struct snaps *s, const char *path)
 {
     char tmp[600];
     struct out o;
@@ -346,7 +346,7 @@ static void write_heap(const struct snaps *s, const char *path)
 }
 
 /* One frame of a folded line: the function, else module+0xoffset. */
-static void out_folded_frame(struct out *o, uintptr_t ip, bool first)
+LX_RARE static void out_folded_frame(struct out *o, uintptr_t ip, bool first)
 {
     struct stack_symbol sym;
     stack_symbolize(ip, &sym);
@@ -360,13 +360,13 @@ static void out_folded_frame(struct out *o, uintptr_t ip, bool first)
 }
 
 /* Estimated bytes: each sample of size s stands for 1 / P(sampled) blocks. */
-static double estimate(uint64_t count, size_t size)
+LX_RARE static double estimate(uint64_t count, size_t size)
 {
     return (double)count * (double)size / sample_probability(size);
 }
 
 /* Stacks sorted by stack_order; sizes of one stack merged into one line. */
-static void write_folded(const struct snaps *s, const char *path, bool live)
+LX_RARE static void write_folded(const struct snaps *s, const char *path, bool live)
 {
     char tmp[600];
     struct out o;
@@ -390,7 +390,7 @@ static void write_folded(const struct snaps *s, const char *path, bool live)
     profile_close(&o, tmp, path);
 }
 
-void profout_profile(void)
+LX_RARE void profout_profile(void)
 {
     struct snaps s;
     char path[600];

@@ -22,14 +22,14 @@ struct fmt_out {
     size_t len;
 };
 
-static void fmt_char(struct fmt_out *o, char c)
+LX_RARE static void fmt_char(struct fmt_out *o, char c)
 {
     if (o->len + 1 < o->cap)
         o->out[o->len] = c;
     o->len++;
 }
 
-static void fmt_number(struct fmt_out *o, unsigned long long v, unsigned base, int negative,
+LX_RARE static void fmt_number(struct fmt_out *o, unsigned long long v, unsigned base, int negative,
                        unsigned width)
 {
     char digits[24];
@@ -48,7 +48,7 @@ static void fmt_number(struct fmt_out *o, unsigned long long v, unsigned base, i
         fmt_char(o, digits[--n]);
 }
 
-size_t lx_vformat(char *out, size_t cap, const char *fmt, va_list ap)
+LX_RARE size_t lx_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 {
     struct fmt_out o = {out, cap, 0};
     for (const char *f = fmt; *f != '\0'; f++) {
@@ -138,7 +138,7 @@ size_t lx_vformat(char *out, size_t cap, const char *fmt, va_list ap)
     return o.len < cap ? o.len : (cap > 0 ? cap - 1 : 0);
 }
 
-size_t lx_format(char *out, size_t cap, const char *fmt, ...)
+LX_RARE size_t lx_format(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -147,7 +147,7 @@ size_t lx_format(char *out, size_t cap, const char *fmt, ...)
     return n;
 }
 
-void lx_printf(int fd, const char *fmt, ...)
+LX_RARE void lx_printf(int fd, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -157,7 +157,7 @@ void lx_printf(int fd, const char *fmt, ...)
     os_write_all(fd, buf, n);
 }
 
-void lx_vline(int fd, const char *prefix, const char *fmt, va_list ap)
+LX_RARE void lx_vline(int fd, const char *prefix, const char *fmt, va_list ap)
 {
     char buf[1024];
     size_t n = lx_format(buf, sizeof(buf), "%s", prefix);
@@ -166,7 +166,7 @@ void lx_vline(int fd, const char *prefix, const char *fmt, va_list ap)
     os_write_all(fd, buf, n);
 }
 
-void lx_message(const char *fmt, ...)
+LX_RARE void lx_message(const char *fmt, ...)
 {
     if (atomic_fetch_add_explicit(&lx_message_count, 1, memory_order_relaxed) >= LX_MESSAGE_MAX)
         return;
@@ -176,7 +176,7 @@ void lx_message(const char *fmt, ...)
     va_end(ap);
 }
 
-void lx_fatal(const char *fmt, ...)
+LX_RARE void lx_fatal(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -45,7 +45,7 @@ struct secure_header {
 #define LX_SECURE_FRONT (sizeof(struct secure_header) + LX_SECURE_CANARY)
 static_assert(LX_SECURE_FRONT % 16 == 0, "the block stays 16-byte aligned");
 
-void secure_wipe(void *p, size_t size)
+LX_RARE void secure_wipe(void *p, size_t size)
 {
     volatile uint64_t *w = p;
     for (size_t i = 0; i < size / sizeof(uint64_t); i++)
@@ -53,7 +53,7 @@ void secure_wipe(void *p, size_t size)
 }
 
 /* Canary byte i of the block at `user` (a splitmix64 of secret and address). */
-static uint8_t canary_byte(const uint8_t *user, size_t i)
+LX_RARE static uint8_t canary_byte(const uint8_t *user, size_t i)
 {
     uint64_t z = (uint64_t)((uintptr_t)user ^ lx_secret) + 0x9e3779b97f4a7c15u * (1 + i / 8);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
@@ -62,7 +62,7 @@ static uint8_t canary_byte(const uint8_t *user, size_t i)
     return (uint8_t)(z >> ((i % 8) * 8));
 }
 
-LX_EXPORT void *lx_secure_malloc(size_t size)
+LX_RARE LX_EXPORT void *lx_secure_malloc(size_t size)
 {
     lx_process_init();
     size_t rounded = size == 0 ? 16 : (size + 15) & ~(size_t)15;
@@ -103,7 +103,7 @@ LX_EXPORT void *lx_secure_malloc(size_t size)
     return user;
 }
 
-LX_EXPORT void lx_secure_free(void *p)
+LX_RARE LX_EXPORT void lx_secure_free(void *p)
 {
     if (p == NULL)
         return;

@@ -28,7 +28,7 @@ struct walk {
 /* Stops as soon as `max` frames from `from` on are stored: each frame costs a
  * lookup of its unwind table entry, and deep stacks (an interpreter's) would
  * otherwise be walked to the bottom on every call. */
-static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
+LX_RARE static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
 {
     struct walk *w = arg;
     uintptr_t ip = _Unwind_GetIP(ctx);
@@ -41,7 +41,7 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
     return w->count >= w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
-unsigned stack_capture(uintptr_t *ip, unsigned max, uintptr_t from)
+LX_RARE unsigned stack_capture(uintptr_t *ip, unsigned max, uintptr_t from)
 {
     struct walk w;
     w.ip = ip;
@@ -59,7 +59,7 @@ unsigned stack_capture(uintptr_t *ip, unsigned max, uintptr_t from)
     return w.count;
 }
 
-void stack_preload(void)
+LX_RARE void stack_preload(void)
 {
     uintptr_t ip[4];
     (void)stack_capture(ip, 4, 0);
@@ -67,7 +67,7 @@ void stack_preload(void)
     stack_symbolize((uintptr_t)&stack_preload + 1, &s);
 }
 
-void stack_symbolize(uintptr_t ip, struct stack_symbol *out)
+LX_RARE void stack_symbolize(uintptr_t ip, struct stack_symbol *out)
 {
     Dl_info info;
     struct link_map *map = NULL;
@@ -88,7 +88,7 @@ void stack_symbolize(uintptr_t ip, struct stack_symbol *out)
                                                     : (uintptr_t)info.dli_fbase));
 }
 
-const char *stack_basename(const char *path)
+LX_RARE const char *stack_basename(const char *path)
 {
     const char *base = path;
     for (const char *s = path; *s != '\0'; s++) {

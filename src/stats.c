@@ -89,7 +89,7 @@ void stats_huge_resize(int64_t usable_delta, int64_t mapped_delta)
     }
 }
 
-void stats_snapshot(struct stats_snapshot *s)
+LX_RARE void stats_snapshot(struct stats_snapshot *s)
 {
     *s = (struct stats_snapshot){0};
     uint64_t frees[LX_CLASS_COUNT] = {0};
@@ -146,7 +146,7 @@ void stats_snapshot(struct stats_snapshot *s)
     huge_cache_counts(&cached, &cache_unmapped);
     s->pub.huge_cached_bytes = cached;
     s->pub.unmapped_bytes = cache_unmapped;
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+    for (unsigned i = 0, used = arenas_used(); i < used; i++) {
         struct arena *a = &lx_arenas[i];
         if (a->segments == NULL && a->unmapped_segments == 0)
             continue;
@@ -172,11 +172,11 @@ void stats_snapshot(struct stats_snapshot *s)
     s->pub.resident_bytes = s->used_page_bytes + s->pub.dirty_bytes + s->huge_mapped + cached;
 }
 
-void stats_print(int fd)
+LX_RARE void stats_print(int fd)
 {
     struct stats_snapshot s;
     stats_snapshot(&s);
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+    for (unsigned i = 0, used = arenas_used(); i < used; i++) {
         struct arena *a = &lx_arenas[i];
         if (a->segments == NULL)
             continue;
@@ -221,7 +221,7 @@ void stats_print(int fd)
     caches_print_stats(fd);
 }
 
-size_t stats_xml(char *buf, size_t cap)
+LX_RARE size_t stats_xml(char *buf, size_t cap)
 {
     struct stats_snapshot s;
     stats_snapshot(&s);
@@ -229,7 +229,7 @@ size_t stats_xml(char *buf, size_t cap)
 #define XML(...) n += lx_format(buf + n, n < cap ? cap - n : 0, __VA_ARGS__)
     XML("<malloc version=\"1\">\n");
     unsigned nr = 0;
-    for (unsigned i = 0; i < LX_ARENA_MAX; i++) {
+    for (unsigned i = 0, used = arenas_used(); i < used; i++) {
         struct arena *a = &lx_arenas[i];
         if (a->segments == NULL)
             continue;
@@ -288,7 +288,7 @@ void stats_at_exit(void)
     }
 }
 
-LX_EXPORT int lx_stats_get(lx_stats_t *out)
+LX_RARE LX_EXPORT int lx_stats_get(lx_stats_t *out)
 {
     struct stats_snapshot s;
     stats_snapshot(&s);
@@ -296,7 +296,7 @@ LX_EXPORT int lx_stats_get(lx_stats_t *out)
     return 0;
 }
 
-LX_EXPORT void lx_stats_print_summary(int fd)
+LX_RARE LX_EXPORT void lx_stats_print_summary(int fd)
 {
     struct stats_snapshot s;
     stats_snapshot(&s);
@@ -310,7 +310,7 @@ LX_EXPORT void lx_stats_print_summary(int fd)
               os_maxrss_kb());
 }
 
-LX_EXPORT void lx_stats_json(int fd)
+LX_RARE LX_EXPORT void lx_stats_json(int fd)
 {
     struct stats_snapshot s;
     stats_snapshot(&s);

@@ -44,7 +44,7 @@ static const char trace_columns[] =
     "time_ms\tpid\tlive_bytes\tcommitted_bytes\tresident_bytes\trss_bytes\tpeak_live_bytes\t"
     "peak_committed_bytes\tpeak_rss_bytes\tallocs\tfrees\n";
 
-static void trace_write(const char *buf, size_t len)
+LX_RARE static void trace_write(const char *buf, size_t len)
 {
     int fd = os_open_append(trace_path);
     if (fd < 0) {
@@ -58,7 +58,7 @@ static void trace_write(const char *buf, size_t len)
 }
 
 /* Resident bytes from /proc/self/statm (its second field, in pages). */
-static uint64_t trace_rss(void)
+LX_RARE static uint64_t trace_rss(void)
 {
     char buf[128];
     if (os_read_file("/proc/self/statm", buf, sizeof(buf)) <= 0)
@@ -84,7 +84,7 @@ static void atomic_max(_Atomic uint64_t *peak, uint64_t v)
 
 /* One record. `snapshot` false at start-up, where nothing is allocated yet and
  * the caller may be inside initialisation: the allocator's columns are zero. */
-static void trace_record(bool snapshot)
+LX_RARE static void trace_record(bool snapshot)
 {
     struct stats_snapshot s;
     if (snapshot)
@@ -117,7 +117,7 @@ static void trace_record(bool snapshot)
 
 /* The command line from /proc/self/cmdline, arguments joined by spaces, made safe
  * for a one-line header (no tabs, newlines or control characters). */
-static size_t trace_cmdline(char *out, size_t cap)
+LX_RARE static size_t trace_cmdline(char *out, size_t cap)
 {
     char raw[256];
     long n = os_read_file("/proc/self/cmdline", raw, sizeof(raw));
@@ -175,7 +175,7 @@ void trace_init(void)
         trace_record(false);
 }
 
-void trace_tick_slow(void)
+LX_RARE void trace_tick_slow(void)
 {
     uint64_t now = os_now_coarse_ns();
     uint64_t due = atomic_load_explicit(&trace_due_ns, memory_order_relaxed);

@@ -153,9 +153,14 @@ struct segment {
 
 /* Metadata pages, then one PROT_NONE guard page before the first run, so an
  * underflow of the first block cannot reach the metadata. The guard is part of
- * the metadata run as far as the buddy allocator is concerned. */
+ * the metadata run as far as the buddy allocator is concerned. The run is
+ * rounded up to a multiple of 16 pages (33 + 1 -> 48), so the first free buddy
+ * blocks are 16-page aligned and their descriptors lie in the first 64 slots
+ * with the others: free blocks at pages 34, 36 and 40 had theirs in slots 130,
+ * 258 and 514, three more pages of metadata touched in every segment. The 14
+ * pages between are address space only. */
 #define LX_SEGMENT_META_DATA_PAGES ((sizeof(struct segment) + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT)
-#define LX_SEGMENT_META_PAGES (LX_SEGMENT_META_DATA_PAGES + 1)
+#define LX_SEGMENT_META_PAGES ((LX_SEGMENT_META_DATA_PAGES + 1 + 15) & ~(size_t)15)
 
 static_assert(sizeof(struct page) == 128, "page descriptor is 128 bytes");
 static_assert(offsetof(struct segment, desc) % 64 == 0, "descriptors cache-aligned");

@@ -20,7 +20,7 @@
 #include "options.h"
 #include "sizeclass.h"
 
-LX_EXPORT void *lx_zalloc(size_t size)
+LX_RARE LX_EXPORT void *lx_zalloc(size_t size)
 {
     uint8_t *p = lx_calloc(1, size);
     if (p != NULL) {
@@ -31,7 +31,7 @@ LX_EXPORT void *lx_zalloc(size_t size)
     return p;
 }
 
-LX_EXPORT void *lx_recalloc(void *p, size_t count, size_t size)
+LX_RARE LX_EXPORT void *lx_recalloc(void *p, size_t count, size_t size)
 {
     size_t total;
     if (LX_MUL_OVERFLOW(count, size, &total)) {
@@ -55,7 +55,7 @@ LX_EXPORT void *lx_recalloc(void *p, size_t count, size_t size)
     return q;
 }
 
-LX_EXPORT void *lx_realloc_aligned(void *p, size_t size, size_t alignment)
+LX_RARE LX_EXPORT void *lx_realloc_aligned(void *p, size_t size, size_t alignment)
 {
     if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
         errno = EINVAL;
@@ -84,12 +84,12 @@ LX_EXPORT void *lx_realloc_aligned(void *p, size_t size, size_t alignment)
     return q;
 }
 
-LX_EXPORT size_t lx_malloc_size(void *p)
+LX_RARE LX_EXPORT size_t lx_malloc_size(void *p)
 {
     return lx_malloc_usable_size(p);
 }
 
-size_t xalloc_good_size(size_t size)
+LX_RARE size_t xalloc_good_size(size_t size)
 {
     if (size > PTRDIFF_MAX || size > SIZE_MAX / 2 - LX_HUGE_HEADER - LX_SEGMENT_SIZE)
         return size; /* lx_malloc fails */
@@ -104,7 +104,7 @@ size_t xalloc_good_size(size_t size)
     return pages; /* a mapping after its header page */
 }
 
-LX_EXPORT size_t lx_good_size(size_t size)
+LX_RARE LX_EXPORT size_t lx_good_size(size_t size)
 {
     lx_process_init();
     return xalloc_good_size(size);

@@ -50,7 +50,7 @@ static struct lx_heap *xheaps_free;
 static uint8_t *xmeta_cursor; /* wrappers come from a bump region of their own */
 static size_t xmeta_left;
 
-static struct lx_heap *xheap_new_locked(void)
+LX_RARE static struct lx_heap *xheap_new_locked(void)
 {
     size_t size = sizeof(struct lx_heap);
     if (xmeta_left < size) {
@@ -69,13 +69,13 @@ static struct lx_heap *xheap_new_locked(void)
     return x;
 }
 
-LX_INLINE bool xheap_live(const struct lx_heap *x)
+LX_RARE LX_INLINE bool xheap_live(const struct lx_heap *x)
 {
     return x != NULL && x->cookie == ((uintptr_t)x ^ lx_secret);
 }
 
 /* A call on something that is not a live heap: a heap error. */
-static bool xheap_usable(struct lx_heap *x, const char *func)
+LX_RARE static bool xheap_usable(struct lx_heap *x, const char *func)
 {
     if (LX_LIKELY(xheap_live(x)))
         return true;
@@ -83,7 +83,7 @@ static bool xheap_usable(struct lx_heap *x, const char *func)
     return false;
 }
 
-LX_EXPORT lx_heap_t *lx_heap_new(void)
+LX_RARE LX_EXPORT lx_heap_t *lx_heap_new(void)
 {
     lx_process_init();
     lx_lock(&xheaps_lock);
@@ -115,7 +115,7 @@ LX_EXPORT lx_heap_t *lx_heap_new(void)
 
 /* Any size; NULL without touching errno. Sizes up to LX_LARGE_MAX are slabs and
  * runs whatever the mmap threshold, so that the heap owns them. */
-static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
+LX_RARE static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
 {
     struct heap *h = x->heap;
     *zeroed = false;
@@ -136,7 +136,7 @@ static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
     return huge_alloc_owned(&x->large, size, LX_ALIGN, zeroed);
 }
 
-LX_EXPORT void *lx_heap_malloc(lx_heap_t *x, size_t size)
+LX_RARE LX_EXPORT void *lx_heap_malloc(lx_heap_t *x, size_t size)
 {
     if (!xheap_usable(x, "lx_heap_malloc")) {
         errno = EINVAL;
@@ -149,7 +149,7 @@ LX_EXPORT void *lx_heap_malloc(lx_heap_t *x, size_t size)
     return p;
 }
 
-LX_EXPORT void *lx_heap_calloc(lx_heap_t *x, size_t count, size_t size)
+LX_RARE LX_EXPORT void *lx_heap_calloc(lx_heap_t *x, size_t count, size_t size)
 {
     if (!xheap_usable(x, "lx_heap_calloc")) {
         errno = EINVAL;
@@ -170,7 +170,7 @@ LX_EXPORT void *lx_heap_calloc(lx_heap_t *x, size_t count, size_t size)
 }
 
 /* The slab descriptor of `p` if it is the start of a block of a slab of `h`. */
-static struct page *xheap_slab_of(struct heap *h, void *p)
+LX_RARE static struct page *xheap_slab_of(struct heap *h, void *p)
 {
     if (segmap_get((uintptr_t)p) != SEGMAP_NORMAL)
         return NULL;
@@ -184,7 +184,7 @@ static struct page *xheap_slab_of(struct heap *h, void *p)
 }
 
 /* Does `p` (a valid block) belong to heap `x`? */
-static bool xheap_owns(struct lx_heap *x, void *p)
+LX_RARE static bool xheap_owns(struct lx_heap *x, void *p)
 {
     unsigned m = segmap_get((uintptr_t)p);
     if (m == SEGMAP_NORMAL) {
@@ -200,7 +200,7 @@ static bool xheap_owns(struct lx_heap *x, void *p)
     return false;
 }
 
-LX_EXPORT void lx_heap_free(lx_heap_t *x, void *p)
+LX_RARE LX_EXPORT void lx_heap_free(lx_heap_t *x, void *p)
 {
     if (p == NULL)
         return;
@@ -214,7 +214,7 @@ LX_EXPORT void lx_heap_free(lx_heap_t *x, void *p)
     lx_free(p);
 }
 
-LX_EXPORT void *lx_heap_realloc(lx_heap_t *x, void *p, size_t size)
+LX_RARE LX_EXPORT void *lx_heap_realloc(lx_heap_t *x, void *p, size_t size)
 {
     if (p == NULL)
         return lx_heap_malloc(x, size);
@@ -249,7 +249,7 @@ LX_EXPORT void *lx_heap_realloc(lx_heap_t *x, void *p, size_t size)
 
 /* The slab dies with its heap: blocks still in use die with it. Remote frees
  * were counted by the threads that made them; local frees already by `h`. */
-static void xheap_release_slab(struct heap *h, struct page *pg)
+LX_RARE static void xheap_release_slab(struct heap *h, struct page *pg)
 {
     (void)slab_collect_thread(pg);
     h->free_count[pg->class_idx] += pg->used;
@@ -260,7 +260,7 @@ static void xheap_release_slab(struct heap *h, struct page *pg)
     arena_free_run(pg);
 }
 
-LX_EXPORT void lx_heap_destroy(lx_heap_t *x)
+LX_RARE LX_EXPORT void lx_heap_destroy(lx_heap_t *x)
 {
     if (x == NULL)
         return;

@@ -32,7 +32,7 @@
 
 struct large_owner lx_pages_huge;
 
-static void *pages_alloc(size_t npages)
+LX_RARE static void *pages_alloc(size_t npages)
 {
     struct heap *h = lx_tls_heap;
     if (h == &lx_empty_heap)
@@ -69,7 +69,7 @@ static void *pages_alloc(size_t npages)
     return p;
 }
 
-static void pages_free(void *p, size_t npages, const char *func)
+LX_RARE static void pages_free(void *p, size_t npages, const char *func)
 {
     if (p == NULL)
         return;
@@ -107,7 +107,7 @@ static void pages_free(void *p, size_t npages, const char *func)
     check_bad_pointer(func, p, problem);
 }
 
-LX_EXPORT void *lx_pages_alloc(unsigned order)
+LX_RARE LX_EXPORT void *lx_pages_alloc(unsigned order)
 {
     if (order > LX_PAGES_MAX_ORDER) {
         errno = EINVAL;
@@ -119,7 +119,7 @@ LX_EXPORT void *lx_pages_alloc(unsigned order)
     return p;
 }
 
-LX_EXPORT void lx_pages_free(void *p, unsigned order)
+LX_RARE LX_EXPORT void lx_pages_free(void *p, unsigned order)
 {
     if (order > LX_PAGES_MAX_ORDER) {
         if (p != NULL)
@@ -129,7 +129,7 @@ LX_EXPORT void lx_pages_free(void *p, unsigned order)
     pages_free(p, (size_t)1 << order, "lx_pages_free");
 }
 
-LX_EXPORT void *lx_pages_alloc_exact(size_t npages)
+LX_RARE LX_EXPORT void *lx_pages_alloc_exact(size_t npages)
 {
     if (npages == 0) {
         errno = EINVAL;
@@ -141,7 +141,7 @@ LX_EXPORT void *lx_pages_alloc_exact(size_t npages)
     return p;
 }
 
-LX_EXPORT void lx_pages_free_exact(void *p, size_t npages)
+LX_RARE LX_EXPORT void lx_pages_free_exact(void *p, size_t npages)
 {
     pages_free(p, npages, "lx_pages_free_exact");
 }
