@@ -246,16 +246,26 @@ static void arena_purge_locked(struct arena *a, bool all)
         unsigned n = 0;
         uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
         uint64_t hard = a->used_pages + LX_PURGE_SLACK_PAGES;
+        /* Dirty pages that keep the arena's footprint under its peak of the last
+         * delay (pages in use plus dirty) cost no peak memory, and a program that
+         * builds its next structure soon reuses them without faults. */
+        if (a->clock_ns != 0 && a->clock_ns >= a->peak_ns + delay) {
+            a->peak_used = a->used_pages;
+            a->peak_ns = a->clock_ns;
+        }
+        uint64_t room = a->peak_used > a->used_pages ? a->peak_used - a->used_pages : 0;
         struct page *pg;
         while (n < LX_PURGE_BATCH && (pg = a->dirty_head) != NULL) {
             bool old = pg->freed_ns + delay <= a->clock_ns;
             /* Over the bound, a run goes only once it has been free for a
-             * fraction of the delay (a program that frees a structure and
-             * builds the next one at once reuses the pages without faults),
-             * unless more pages are free than in use: a program that has
-             * just freed most of its memory may not call malloc again soon. */
+             * fraction of the delay and the dirty pages exceed the room under
+             * the recent peak (a program that frees a structure and builds the
+             * next one soon reuses the pages without faults), unless more
+             * pages are free than in use: a program that has just freed most
+             * of its memory may not call malloc again soon. */
             bool settled = pg->freed_ns + (delay >> LX_PURGE_SETTLE_SHIFT) <= a->clock_ns;
-            if (!all && !old && (a->dirty_pages <= bound || (!settled && a->dirty_pages <= hard)))
+            if (!all && !old &&
+                (a->dirty_pages <= bound || (a->dirty_pages <= hard && (!settled || a->dirty_pages <= room))))
                 break;
             struct segment *seg = page_segment(pg);
             size_t npages = pg->run_pages;
@@ -390,6 +400,10 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
         a->empty_count--;
     seg->used_pages += (uint32_t)npages;
     a->used_pages += npages;
+    if (a->used_pages > a->peak_used) {
+        a->peak_used = a->used_pages;
+        a->peak_ns = a->clock_ns != 0 ? a->clock_ns : os_now_coarse_ns();
+    }
     pg->kind = (uint8_t)kind;
     pg->run_pages = (uint16_t)npages;
     pg->dirty = dirty != 0;
