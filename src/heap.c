@@ -454,7 +454,10 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     heap_flush_stats(h);
     heaps_collect_one_orphan();
     /* The heap grows: now and then (each time it has taken 1/64 of its slab pages
-     * anew, at least 1 MiB), give back the free pages its sparse slabs hold. A
+     * anew in clean runs, at least 1 MiB), give back the free pages its sparse
+     * slabs hold. Slabs from the run cache or from dirty runs do not count: the
+     * footprint did not grow, and a sweep then would purge pages the busy heap
+     * faults straight back in. A
      * sweep visits every queued slab (a few loads each) and purges only those
      * that changed enough since their last sweep (slab_swept). */
     if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
@@ -466,15 +469,19 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     size_t npages = lx_classes[cls].pages;
     size_t most = npages + npages / 4 < LX_SLAB_MAX_PAGES ? npages + npages / 4 : LX_SLAB_MAX_PAGES;
     pg = run_cache_take(&h->runs, npages, most, RUN_SLAB);
-    if (pg == NULL)
+    bool clean = false;
+    if (pg == NULL) {
         pg = arena_alloc_run(h->arena, npages, RUN_SLAB);
-    if (pg == NULL)
-        return NULL;
+        if (pg == NULL)
+            return NULL;
+        clean = !pg->dirty;
+    }
     /* The free fast path finds a slab by its first 16-page group (segment.h). */
     lx_assert(pg->run_pages >= ((size_t)1 << LX_DESC_ROT) &&
               (page_idx(page_segment(pg), pg) & LX_DESC_LOW_MASK) == 0);
     h->slab_pages += pg->run_pages;
-    h->sweep_pages += pg->run_pages;
+    if (clean)
+        h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
     (void)slab_extend(pg);
     queue_push_front(h, pg);
