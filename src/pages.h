@@ -28,8 +28,8 @@ struct arena {
     uint64_t purge_calls;                      /* madvise calls made for that */
     uint64_t unmapped_segments;                /* empty segments unmapped, ever */
     uint64_t clock_ns;                         /* time of the current operation */
-    uint64_t peak_used;                        /* most pages in use since peak_ns */
-    uint64_t peak_ns;
+    uint64_t peak_used;                        /* most pages in use lately: raised by */
+    uint64_t peak_ns;                          /* runs taken, reset a delay after peak_ns */
 } __attribute__((aligned(64)));
 
 extern struct arena lx_arenas[LX_ARENA_MAX];
