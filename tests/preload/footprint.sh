@@ -1,7 +1,7 @@
 # The library's code layout keeps a small program's footprint small
 # (docs/ARCHITECTURE.md, "Footprint"): the code every program runs fits the
 # first 64 KiB window of the text segment, the rare code and the unwind tables
-# come after, and a real program (python3, which allocates, reallocates,
+# come after, the read-only data sits with the loader's tables before the code, and a real program (python3, which allocates, reallocates,
 # forks and exits) leaves the rare windows unmapped.
 . "$(dirname "$0")/common.sh"
 [ -n "$LXT_SO" ] || lxt_skip "needs the library (LXT_SYSTEM=1)"
@@ -23,7 +23,7 @@ for line in subprocess.run(["readelf", "-SW", so], capture_output=True, text=Tru
     f = line.replace("[ ", "[").split()
     if len(f) > 5 and f[0].startswith("[") and f[0][1:-1].isdigit():
         sec[f[1]] = (int(f[3], 16), int(f[5], 16))
-for name in (".text", ".fini", ".text.rare", ".rodata", ".eh_frame_hdr"):
+for name in (".text", ".fini", ".text.rare", ".rodata.lx", ".eh_frame_hdr", ".rela.dyn"):
     assert name in sec, "no section " + name
 text, size = sec[".text"]
 window = text & ~0xffff
@@ -31,10 +31,13 @@ assert text - window < 0x1000, "the text segment does not start a 64 KiB window:
 assert sec[".fini"][0] + sec[".fini"][1] <= window + 0x10000, \
     ".text and .fini end at %#x, past the first window" % (sec[".fini"][0] + sec[".fini"][1])
 assert sec[".text.rare"][0] > sec[".fini"][0], "the rare code is not after .fini"
-assert sec[".eh_frame_hdr"][0] % 0x10000 == 0, "the unwind tables do not start a window"
-assert sec[".rodata"][0] + sec[".rodata"][1] <= sec[".eh_frame_hdr"][0] - 0x8000 or \
-    sec[".rodata"][0] // 0x10000 != sec[".eh_frame_hdr"][0] // 0x10000, \
-    ".rodata shares a window with the unwind tables"
+# The read-only data follows the loader's tables in the first segment, before
+# the code; the unwind tables stay after the code.
+assert ".rodata" not in sec or sec[".rodata"][1] == 0, "a .rodata section outside .rodata.lx"
+ro, ro_size = sec[".rodata.lx"]
+assert sec[".rela.dyn"][0] < ro and ro + ro_size <= window, \
+    ".rodata.lx (%#x) is not in the first segment, before the code (%#x)" % (ro, window)
+assert sec[".eh_frame_hdr"][0] > sec[".text.rare"][0], "the unwind tables are not after the code"
 
 # Functions every program runs must not be rare.
 rare_lo, rare_hi = sec[".text.rare"][0], sec[".text.rare"][0] + sec[".text.rare"][1]
