@@ -177,7 +177,7 @@ bool seg_cache_learn(struct seg_cache *c, const void *p)
     uintptr_t base = a & ~(uintptr_t)LX_SEGMENT_MASK;
     unsigned slot = (unsigned)(base >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
     c->desc[slot] = base + seg_desc_base((const struct segment *)base);
-    atomic_store_explicit(&c->base[slot], base, memory_order_relaxed);
+    atomic_store_explicit(&c->base[slot], base >> LX_SEGMENT_SHIFT, memory_order_relaxed);
     /* Pairs with the fence of segment_destroy: either it sees this slot and
      * clears it, or the map read here sees the segment gone. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -201,7 +201,7 @@ static void seg_caches_forget(uintptr_t base)
             continue;
         }
         /* Only if it still holds this segment: the owner may have moved on. */
-        uintptr_t expected = base;
+        uintptr_t expected = base >> LX_SEGMENT_SHIFT;
         (void)atomic_compare_exchange_strong_explicit(&c->base[slot], &expected, LX_SEG_NONE,
                                                       memory_order_relaxed,
                                                       memory_order_relaxed);

@@ -108,7 +108,8 @@ LX_INLINE struct page *segment_group_page(struct segment *seg, const void *p)
 
 /*
  * Segment caches (struct seg_cache): slot (base >> LX_SEGMENT_SHIFT) % LX_SEG_SEEN
- * holds a normal segment's base and the address of its descriptors, so that
+ * holds a normal segment's number (base >> LX_SEGMENT_SHIFT) and the address of
+ * its descriptors, so that
  * free() finds the descriptor of p's group with one compare and an add. Every
  * cache is registered; segment_destroy clears the slot of the segment it ends
  * in each of them, after it has cleared the segment map. seg_cache_learn
@@ -116,15 +117,15 @@ LX_INLINE struct page *segment_group_page(struct segment *seg, const void *p)
  * fence in between, so one of the two always sees the other: a slot never
  * keeps a segment that is gone.
  */
-#define LX_SEG_NONE ((uintptr_t)1) /* an empty slot: matches no segment base */
+#define LX_SEG_NONE (~(uintptr_t)0) /* an empty slot: no segment has this number */
 
-/* Does c hold p's segment? */
+/* Does c hold p's segment? A slot holds the segment's number (its base >>
+ * LX_SEGMENT_SHIFT), so one shift of p gives both the slot and what it must
+ * hold. */
 LX_INLINE bool seg_cache_holds(const struct seg_cache *c, const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    unsigned slot = (unsigned)(a >> LX_SEGMENT_SHIFT) & (LX_SEG_SEEN - 1);
-    return atomic_load_explicit(&c->base[slot], memory_order_relaxed) ==
-           (a & ~(uintptr_t)LX_SEGMENT_MASK);
+    uintptr_t n = (uintptr_t)p >> LX_SEGMENT_SHIFT;
+    return atomic_load_explicit(&c->base[n & (LX_SEG_SEEN - 1)], memory_order_relaxed) == n;
 }
 
 /* The descriptor of the first page of p's group (as segment_group_page), when c

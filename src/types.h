@@ -184,7 +184,8 @@ struct run_cache {
  * trusts a pointer's segment only when it finds the segment here, so that it
  * needs no segment-map lookup. The owner learns; segment_destroy forgets. */
 struct seg_cache {
-    _Atomic uintptr_t base[LX_SEG_SEEN]; /* by base >> LX_SEGMENT_SHIFT; 1: none */
+    _Atomic uintptr_t base[LX_SEG_SEEN]; /* base >> LX_SEGMENT_SHIFT, in slot that % */
+                                         /* LX_SEG_SEEN; LX_SEG_NONE: empty */
     uintptr_t desc[LX_SEG_SEEN];         /* base + seg_desc_base: its descriptors */
     struct seg_cache *next;              /* every cache (seg_cache_register) */
 };
