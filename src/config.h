@@ -73,13 +73,14 @@
 #define LX_SEGMAP_TOP_COUNT (LX_SEGMAP_COUNT >> LX_SEGMAP_LEAF_SHIFT)
 
 /* Size classes: 16-byte steps to 128, four classes per power of two to 4 KiB,
- * then eight (sizeclass.h). */
+ * then eight, and a narrow class just above each power of two from 128 to
+ * 16 KiB (sizeclass.h). */
 #define LX_ALIGN 16
 #define LX_SMALL_MAX 32768           /* largest size served from slabs */
-#define LX_CLASS_COUNT 52            /* 8 to 128, 20 to 4 KiB, 24 to 32 KiB */
+#define LX_CLASS_COUNT 60            /* 23 to 1 KiB, 37 to 32 KiB (sizeclass.h) */
 #define LX_DIRECT_MAX 1024           /* sizes looked up in the direct table by (size+15)/16 */
 #define LX_DIRECT_SMALL (LX_DIRECT_MAX / LX_ALIGN + 1) /* those entries */
-#define LX_DIRECT_FIRST_MEDIUM 20    /* first class above LX_DIRECT_MAX: an entry per class */
+#define LX_DIRECT_FIRST_MEDIUM 23    /* first class above LX_DIRECT_MAX: an entry per class */
 #define LX_DIRECT_COUNT (LX_DIRECT_SMALL + LX_CLASS_COUNT - LX_DIRECT_FIRST_MEDIUM)
 #define LX_SLAB_MIN_PAGES 16         /* a slab is at least 64 KiB ... */
 #define LX_SLAB_MIN_BLOCKS 8         /* ... and holds at least 8 blocks */

@@ -6,8 +6,20 @@
  * 5120, ..., 8192, 9216, ...), at most 12.5%. There a quarter is a kilobyte or
  * more a block (a 4 KiB page plus a header, an 8 KiB buffer plus its length),
  * while below, a class more costs a slab more per class in use, which weighs
- * most when many small sizes mix. The largest class is LX_SMALL_MAX. Every
- * class size is a multiple of 16.
+ * most when many small sizes mix.
+ *
+ * Programs allocate a power of two plus a small header far more often than any
+ * other size just above a power of two (a string's length and a 4 or 8 KiB
+ * buffer, a database page and its header, a 512-byte record and its link), and
+ * such a size would take the next quarter or eighth: 8200 bytes a 9216-byte
+ * block, 1032 a 1280-byte one. So each power of two from 128 to 16 KiB has one
+ * narrow class just above it, 16 bytes wide up to 512 and 1/32 of the power
+ * (at least 64 bytes) from 1 KiB: 144, 272, 528, 1088, 2112, 4224, 8448,
+ * 16896. A size spread evenly meets them rarely, so they add few slabs.
+ *
+ * The largest class is LX_SMALL_MAX. Every class size is a multiple of 16, and
+ * above LX_DIRECT_MAX a multiple of 64: lx_size_class maps sizes to classes by
+ * 16-byte steps up to LX_DIRECT_MAX and by 64-byte steps above.
  */
 #ifndef LX_SIZECLASS_H
 #define LX_SIZECLASS_H
@@ -28,6 +40,12 @@ struct sizeclass_info {
 
 extern struct sizeclass_info lx_classes[LX_CLASS_COUNT];
 
+/* Class of every size, by LX_ALIGN-byte steps to LX_DIRECT_MAX ((size + 15) /
+ * 16), then by LX_MEDIUM_STEP-byte steps (sizeclass_init builds it). */
+#define LX_MEDIUM_STEP 64
+#define LX_SIZE_TABLE (LX_DIRECT_SMALL + (LX_SMALL_MAX - LX_DIRECT_MAX) / LX_MEDIUM_STEP)
+extern uint8_t lx_size_class[LX_SIZE_TABLE];
+
 /* The inverse modulo 2^64 of the odd part of `size` (size = odd << ctz(size)):
  * with it, one multiplication and one rotation divide an offset by `size` and
  * tell whether it divides (slab.h, slab_block_start). Newton's iteration: x = d
@@ -43,28 +61,18 @@ LX_INLINE uint64_t size_odd_inverse(uint64_t size)
 
 void sizeclass_init(void);
 
-/* Above LX_FINE_MIN bytes a power of two is cut in eight, below in four. */
-#define LX_FINE_MIN 4096
-#define LX_FINE_FIRST (LX_DIRECT_FIRST_MEDIUM + 8) /* 4608: the first class cut in eight */
-
 /* Class of a request of LX_DIRECT_MAX < size <= LX_SMALL_MAX bytes. */
 LX_INLINE unsigned size_to_class_medium(size_t size)
 {
-    unsigned b = 63u - (unsigned)LX_CLZ(size - 1); /* 2^b < size <= 2^(b+1), b >= 10 */
-    if (size <= LX_FINE_MIN)
-        return LX_DIRECT_FIRST_MEDIUM + (b - 10u) * 4u + (unsigned)(((size - 1) >> (b - 2)) & 3u);
-    return LX_FINE_FIRST + (b - 12u) * 8u + (unsigned)(((size - 1) >> (b - 3)) & 7u);
+    return lx_size_class[LX_DIRECT_SMALL + (size - LX_DIRECT_MAX - 1) / LX_MEDIUM_STEP];
 }
 
 /* Class of a request of `size` bytes, 0 < size <= LX_SMALL_MAX (0 maps to class 0). */
 LX_INLINE unsigned size_to_class(size_t size)
 {
-    if (size <= 128)
-        return size == 0 ? 0 : (unsigned)((size - 1) >> 4);
-    if (size > LX_DIRECT_MAX)
-        return size_to_class_medium(size);
-    unsigned b = 63u - (unsigned)LX_CLZ(size - 1); /* 2^b < size <= 2^(b+1), 7 <= b <= 9 */
-    return 8u + (b - 7u) * 4u + (unsigned)(((size - 1) >> (b - 2)) & 3u);
+    if (size <= LX_DIRECT_MAX)
+        return lx_size_class[(size + LX_ALIGN - 1) / LX_ALIGN];
+    return size_to_class_medium(size);
 }
 
 /* The direct-table entry of a class above LX_DIRECT_MAX: one each, after the
@@ -77,14 +85,7 @@ LX_INLINE unsigned direct_index_medium(unsigned cls)
 /* Block size of class `cls`. */
 LX_INLINE size_t class_to_size(unsigned cls)
 {
-    if (cls < 8)
-        return (size_t)(cls + 1) * 16;
-    if (cls < LX_FINE_FIRST) {
-        unsigned b = 7 + (cls - 8) / 4;
-        return ((size_t)1 << b) + ((size_t)1 << (b - 2)) * ((cls - 8) % 4 + 1);
-    }
-    unsigned b = 12 + (cls - LX_FINE_FIRST) / 8;
-    return ((size_t)1 << b) + ((size_t)1 << (b - 3)) * ((cls - LX_FINE_FIRST) % 8 + 1);
+    return lx_classes[cls].size;
 }
 
 #endif /* LX_SIZECLASS_H */

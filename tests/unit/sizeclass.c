@@ -15,7 +15,8 @@ int main(void)
         size_t sz = class_to_size(c);
         CHECK(sz > prev, "class %u size %zu not above %zu", c, sz, prev);
         CHECK(sz % LX_ALIGN == 0, "class %u size %zu not a multiple of 16", c, sz);
-        CHECK(lx_classes[c].size == sz, "table size %u != formula %zu", lx_classes[c].size, sz);
+        CHECK(sz % (sz > LX_DIRECT_MAX ? LX_MEDIUM_STEP : LX_ALIGN) == 0,
+              "class %u size %zu not a multiple of the size table's step", c, sz);
         CHECK(lx_classes[c].pages >= LX_SLAB_MIN_PAGES, "class %u slab too short", c);
         CHECK(lx_classes[c].count >= LX_SLAB_MIN_BLOCKS, "class %u holds %u blocks", c,
               lx_classes[c].count);
@@ -26,6 +27,16 @@ int main(void)
         prev = sz;
     }
     CHECK(prev == LX_SMALL_MAX, "largest class %zu != LX_SMALL_MAX", prev);
+    /* A power of two plus a small header takes the narrow class just above the
+     * power: 16 bytes up to 512, 1/32 of the power (at least 64) from 1 KiB. */
+    for (size_t pow = 128; pow < LX_SMALL_MAX; pow *= 2) {
+        size_t pad = pow <= 512 ? 16 : (pow / 32 > 64 ? pow / 32 : 64);
+        unsigned c = size_to_class(pow + 8);
+        CHECK(class_to_size(c) == pow + pad, "size %zu -> class of %zu, not %zu", pow + 8,
+              class_to_size(c), pow + pad);
+        CHECK(size_to_class(pow) == c - 1 && size_to_class(pow + pad + 1) == c + 1,
+              "the class of %zu is not narrow", pow + pad);
+    }
     for (size_t size = 0; size <= LX_SMALL_MAX; size++) {
         unsigned c = size_to_class(size);
         CHECK(c < LX_CLASS_COUNT, "size %zu -> class %u out of range", size, c);
@@ -33,7 +44,7 @@ int main(void)
         CHECK(sz >= size, "size %zu in class of %zu", size, sz);
         CHECK(c == 0 || class_to_size(c - 1) < size, "size %zu could use class %u", size, c - 1);
         if (size > 128)
-            CHECK((sz - size) * (size > LX_FINE_MIN ? 8u : 4u) < sz,
+            CHECK((sz - size) * (size > 4096 ? 8u : 4u) < sz,
                   "size %zu wastes %zu of %zu", size, sz - size, sz);
     }
     for (unsigned d = 0; d < LX_DIRECT_SMALL; d++) {
