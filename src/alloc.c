@@ -516,15 +516,16 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
 /* The fast path's slab has no free block. When the blocks this thread freed into
  * it wait on local_free, make them the free list and pop one: what the slow path
  * would do first (slab_take_local), for a few dozen instructions instead of a few
- * hundred. Every 64th time, and whenever there is nothing to take, the slow path
- * runs instead, so its periodic work (remote and delayed frees, cache expiry)
- * keeps its pace. */
+ * hundred. With none, and no remote frees waiting either, carve the next blocks
+ * of the slab, as the slow path would then do (slab_take_fresh). Every 64th
+ * time, and whenever there is nothing to take, the slow path runs instead, so
+ * its periodic work (remote and delayed frees, cache expiry) keeps its pace. */
 LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d, size_t size,
                                        const void *caller)
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
     if (pg->free == NULL && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0) &&
-        slab_take_local(pg)) {
+        (slab_take_local(pg) || slab_take_fresh(pg))) {
         lx_tls_slow_calls++;
         struct block *b = slab_pop(pg);
         stats_direct_alloc(h, d);

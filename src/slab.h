@@ -255,6 +255,18 @@ LX_INLINE bool slab_take_local(struct page *pg)
     pg->local_free = NULL;
     return true;
 }
+
+/* Owner only, with pg->free and local_free empty: carve fresh blocks, as the
+ * slow path would next, unless other threads' frees wait to be taken first (or
+ * the slab has holes, which the slow path carves before the tail). Whether it
+ * did. */
+LX_INLINE bool slab_take_fresh(struct page *pg)
+{
+    if (pg->hole_blocks != 0 ||
+        (atomic_load_explicit(&pg->xthread_free, memory_order_relaxed) & ~LX_XFREE_NOTIFY) != 0)
+        return false;
+    return slab_extend(pg);
+}
 /* Take only the thread frees; returns how many came back. */
 unsigned slab_collect_thread(struct page *pg);
 
