@@ -109,10 +109,10 @@ LX_INLINE struct page *segment_group_page(struct segment *seg, const void *p)
 /*
  * Segment caches (struct seg_cache): slot (base >> LX_SEGMENT_SHIFT) % LX_SEG_SEEN
  * holds a normal segment's number (base >> LX_SEGMENT_SHIFT) and the address of
- * its descriptors, so that
- * free() finds the descriptor of p's group with one compare and an add. Every
- * cache is registered; segment_destroy clears the slot of the segment it ends
- * in each of them, after it has cleared the segment map. seg_cache_learn
+ * its descriptors, so that free() finds the descriptor of p's group with one
+ * compare and an add. Every cache is registered; segment_destroy clears the
+ * slot of the segment it ends in each of them, after it has cleared the
+ * segment map. seg_cache_learn
  * writes a slot and then reads the segment map again, each side with a full
  * fence in between, so one of the two always sees the other: a slot never
  * keeps a segment that is gone.

@@ -65,7 +65,6 @@ void sizeclass_init(void)
         size_t count = (pages << LX_PAGE_SHIFT) / size;
         if (count > UINT16_MAX) /* 16-byte blocks in 16 pages: 4096, far below */
             count = UINT16_MAX;
-        lx_classes[c].size = (uint32_t)size;
         lx_classes[c].pages = (uint16_t)pages;
         lx_classes[c].count = (uint16_t)count;
         lx_classes[c].direct_lo = 1;

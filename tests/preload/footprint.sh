@@ -1,8 +1,9 @@
 # The library's code layout keeps a small program's footprint small
 # (docs/ARCHITECTURE.md, "Footprint"): the code every program runs fits the
 # first 64 KiB window of the text segment, the rare code and the unwind tables
-# come after, the read-only data sits with the loader's tables before the code, and a real program (python3, which allocates, reallocates,
-# forks and exits) leaves the rare windows unmapped.
+# come after, the read-only data sits with the loader's tables before the
+# code, and a real program (python3, which allocates, reallocates, forks and
+# exits) leaves the rare windows unmapped.
 . "$(dirname "$0")/common.sh"
 [ -n "$LXT_SO" ] || lxt_skip "needs the library (LXT_SYSTEM=1)"
 lxt_need readelf
