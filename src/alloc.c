@@ -524,12 +524,23 @@ LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d
                                        const void *caller)
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
-    if (pg->free == NULL && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0) &&
-        (slab_take_local(pg) || slab_take_fresh(pg))) {
-        lx_tls_slow_calls++;
-        struct block *b = slab_pop(pg);
-        stats_direct_alloc(h, d);
-        return b;
+    if (pg->free == NULL && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
+        if (slab_take_local(pg) || slab_take_fresh(pg)) {
+            lx_tls_slow_calls++;
+            struct block *b = slab_pop(pg);
+            stats_direct_alloc(h, d);
+            return b;
+        }
+        /* A slab of this heap (no hook is on, or the direct table would lead
+         * to the empty slab): its class's slow path, without the checks of
+         * malloc_slow and alloc_any for what cannot be the case here. */
+        if (pg != &lx_empty_page) {
+            lx_tls_slow_calls++;
+            check_set_caller(caller);
+            void *b = heap_alloc_small(h, pg->class_idx);
+            if (LX_LIKELY(b != NULL))
+                return b;
+        }
     }
     return malloc_slow(size, caller);
 }
