@@ -517,9 +517,10 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
  * it wait on local_free, make them the free list and pop one: what the slow path
  * would do first (slab_take_local), for a few dozen instructions instead of a few
  * hundred. With none, and no remote frees waiting either, carve the next blocks
- * of the slab, as the slow path would then do (slab_take_fresh). Every 64th
- * time, and whenever there is nothing to take, the slow path runs instead, so
- * its periodic work (remote and delayed frees, cache expiry) keeps its pace. */
+ * of the slab, as the slow path would then do (slab_take_fresh); with nothing to
+ * take or carve, call the class's slow path (heap_alloc_small) directly. Every
+ * 64th time, and on the empty slab, malloc_slow runs instead, so its periodic
+ * work (cache expiry, arena purges) keeps its pace. */
 LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d, size_t size,
                                        const void *caller)
 {
