@@ -231,7 +231,7 @@ LX_INLINE struct heap *heap_get(void)
 static void *alloc_small(struct heap *h, unsigned cls)
 {
     struct page *pg = h->queues[cls].head;
-    if (pg != NULL && pg->free != NULL) {
+    if (pg != NULL && !list_end(pg->free)) {
         struct block *b = slab_pop(pg);
         stats_small_alloc(h, cls);
         return b;
@@ -525,7 +525,7 @@ LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d
                                        const void *caller)
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
-    if (pg->free == NULL && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
+    if (list_end(pg->free) && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
         if (slab_take_local(pg) || slab_take_fresh(pg)) {
             lx_tls_slow_calls++;
             struct block *b = slab_pop(pg);
@@ -558,7 +558,7 @@ LX_EXPORT void *lx_malloc(size_t size)
         return malloc_slow(size, __builtin_return_address(0));
     struct page *pg = atomic_load_explicit(&h->direct[d], memory_order_relaxed);
     struct block *b = pg->free;
-    if (LX_LIKELY(b != NULL)) {
+    if (LX_LIKELY(!list_end(b))) {
         struct block *next = block_next(b);
         /* A bad link goes to the slow path, which pops the same block and reports. */
         if (LX_LIKELY(block_link_ok(b, next))) {
@@ -668,7 +668,7 @@ LX_COLD static void free_slow(void *p, const void *caller)
  * onto local_free. */
 LX_INLINE void free_local(struct heap *h, struct page *pg, struct block *b)
 {
-    block_set_next(b, pg->local_free);
+    block_set_link(b, pg->local_free); /* a block of pg, or its list end */
     pg->local_free = b;
 #if LX_STATS
     h->free_count[pg->class_idx]++;

@@ -299,11 +299,11 @@ LX_RARE LX_EXPORT void *lx_cache_alloc(lx_cache_t *c)
             errno = ENOMEM;
             return NULL;
         }
-        if (pg->free == NULL)
+        if (list_end(pg->free))
             slab_collect(pg);
-        if (pg->free == NULL)
+        if (list_end(pg->free))
             cache_carve_locked(c, pg);
-        if (pg->free != NULL)
+        if (!list_end(pg->free))
             break;
         list_remove(&c->partial, pg);
         pg->local_key |= LX_KEY_FULL;
@@ -373,7 +373,7 @@ LX_RARE LX_EXPORT void lx_cache_free(lx_cache_t *c, void *obj)
     }
     *obj_tag(blk) = tag_free(c);
     struct block *b = (struct block *)(void *)blk;
-    block_set_next(b, pg->local_free);
+    block_set_link(b, pg->local_free);
     pg->local_free = b;
     c->live--;
     if ((pg->local_key & LX_KEY_FULL) != 0) {

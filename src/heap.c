@@ -255,15 +255,6 @@ static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
         heap_page_empty(h, pg);
 }
 
-/* The blocks stay counted in their slab's `used` while on this list, so the slab
- * cannot be released (nor its segment unmapped) under the pushing thread. The
- * list mixes slabs, so its links are kept in a block's second word, encoded; the
- * first holds an encoded NULL, so that the block looks free (slab.h) and a
- * second free of it is caught. */
-LX_INLINE struct block *delayed_link(struct block *b)
-{
-    return b + 1;
-}
 
 static void heap_push_delayed(struct heap *owner, struct block *b)
 {
@@ -278,11 +269,11 @@ static void heap_push_delayed(struct heap *owner, struct block *b)
 bool heap_delayed_contains(struct heap *h, const struct block *b)
 {
     struct block *x = atomic_load_explicit(&h->delayed_free, memory_order_acquire);
-    for (size_t n = 0; x != NULL && n < ((size_t)1 << 24); n++) {
+    for (size_t n = 0; !list_end(x) && n < ((size_t)1 << 24); n++) {
         if (x == b)
             return true;
         struct block *next = block_next(delayed_link(x));
-        if (next != NULL && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
+        if (!list_end(next) && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
                              segmap_get((uintptr_t)next) != SEGMAP_NORMAL))
             return false;
         x = next;
@@ -295,12 +286,12 @@ static void heap_take_delayed(struct heap *h)
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed) == NULL)
         return;
     struct block *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
-    while (b != NULL) {
+    while (!list_end(b)) {
         struct block *next = block_next(delayed_link(b));
         struct segment *seg = segment_of(b);
         struct page *pg = segment_page_of(seg, b);
         /* The list mixes slabs: a link must at least lead into a normal segment. */
-        if (next != NULL && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
+        if (!list_end(next) && (((uintptr_t)next & (LX_ALIGN - 1)) != 0 ||
                              segmap_get((uintptr_t)next) != SEGMAP_NORMAL)) {
             check_corrupt_list(pg->block_size, pg->start, b, next);
             next = NULL;
@@ -428,17 +419,17 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     struct page *pg = q->head;
     while (pg != NULL) {
         struct page *next = pg->next;
-        if (pg->free == NULL)
+        if (list_end(pg->free))
             slab_collect(pg);
-        if (pg->free == NULL)
+        if (list_end(pg->free))
             (void)slab_refill(pg);
-        if (pg->free == NULL && heap_mark_full(h, pg)) {
+        if (list_end(pg->free) && heap_mark_full(h, pg)) {
             pg = next;
             continue;
         }
-        if (pg->free == NULL)
+        if (list_end(pg->free))
             slab_collect(pg); /* a remote free arrived while marking */
-        if (pg->free != NULL) {
+        if (!list_end(pg->free)) {
             if (pg != q->head) {
                 queue_remove(h, pg);
                 queue_push_front(h, pg);
@@ -656,7 +647,7 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     size_t count = 0;
     uintptr_t start = (uintptr_t)pg->start;
     uintptr_t end = start + (size_t)pg->capacity * pg->block_size;
-    for (; b != NULL; b = block_next(b)) {
+    for (; !list_end(b); b = block_next(b)) {
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
             count > pg->capacity ||

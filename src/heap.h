@@ -39,7 +39,18 @@ void heap_detach_thread(struct heap *h);
 /* Free of a block of slab `pg` that the fast path did not take: the page is full,
  * or owned by another heap, or hooks are active. */
 void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b);
-/* Owner only: is `b` on h's delayed list (remote frees into full slabs)? */
+/* The delayed list (remote frees into full slabs): the blocks stay counted in
+ * their slab's `used` while on it, so the slab cannot be released (nor its
+ * segment unmapped) under the pushing thread. The list mixes slabs, so its links
+ * are kept in a block's second word, encoded; the first holds an encoded list
+ * end, so that the block looks free (slab.h) and a second free of it is caught.
+ * The list ends at NULL or a segment's base. */
+LX_INLINE struct block *delayed_link(struct block *b)
+{
+    return b + 1;
+}
+
+/* Owner only: is `b` on h's delayed list? */
 bool heap_delayed_contains(struct heap *h, const struct block *b);
 /* Local free emptied a slab (used reached 0). */
 void heap_page_empty(struct heap *h, struct page *pg);

@@ -20,20 +20,19 @@ uintptr_t lx_list_key; /* set once at start-up (init.c), before the first block 
 void slab_list_corrupt(struct page *pg, struct block *b, struct block *next)
 {
     check_corrupt_list(pg->block_size, pg->start, b, next);
-    block_set_next(b, NULL);
+    block_set_next(b, slab_list_end(pg));
 }
 
 void slab_init(struct page *pg, uintptr_t key, unsigned cls)
 {
     const struct sizeclass_info *ci = &lx_classes[cls];
-    pg->free = NULL;
-    pg->local_free = NULL;
     pg->local_key = key;
     pg->used = 0;
     pg->class_idx = (uint8_t)cls;
     slab_set_block_size(pg, ci->size);
     atomic_store_explicit(&pg->xthread_free, 0, memory_order_relaxed);
     pg->start = page_address(page_segment(pg), pg);
+    pg->free = pg->local_free = slab_list_end(pg);
     pg->next = pg->prev = NULL;
     pg->capacity = 0;
     pg->carved = 0;
@@ -87,11 +86,11 @@ unsigned slab_collect_thread(struct page *pg)
     struct block *tail = head;
     for (;;) {
         struct block *next = block_next_checked(pg, tail);
-        if (next == NULL)
+        if (list_end(next))
             break;
         if (n >= pg->used) {
             check_double_free("free", next, pg->block_size);
-            block_set_next(tail, NULL);
+            block_set_next(tail, slab_list_end(pg));
             break;
         }
         tail = next;
@@ -109,7 +108,7 @@ unsigned slab_collect_thread(struct page *pg)
 static bool list_contains(const struct page *pg, const struct block *list, const struct block *b)
 {
     unsigned n = 0;
-    for (const struct block *x = list; x != NULL && n <= pg->capacity; n++) {
+    for (const struct block *x = list; !list_end(x) && n <= pg->capacity; n++) {
         if (x == b)
             return true;
         const struct block *next = block_next(x);
@@ -130,16 +129,16 @@ bool slab_lists_contain(struct page *pg, const struct block *b)
 
 void slab_collect(struct page *pg)
 {
-    if (pg->free == NULL) {
+    if (list_end(pg->free)) {
         (void)slab_take_local(pg);
-    } else if (pg->local_free != NULL) {
+    } else if (!list_end(pg->local_free)) {
         struct block *tail = pg->local_free;
         struct block *next;
-        while ((next = block_next_checked(pg, tail)) != NULL)
+        while (!list_end(next = block_next_checked(pg, tail)))
             tail = next;
         block_set_next(tail, pg->free);
         pg->free = pg->local_free;
-        pg->local_free = NULL;
+        pg->local_free = slab_list_end(pg);
     }
     (void)slab_collect_thread(pg);
 }
@@ -260,7 +259,7 @@ static bool free_view_init(struct free_view *v, struct page *pg)
         return seen == cap - pg->used - pg->hole_blocks;
     for (int list = 0; list < 2; list++) {
         struct block *b = list == 0 ? pg->free : pg->local_free;
-        for (; b != NULL; b = block_next_checked(pg, b))
+        for (; !list_end(b); b = block_next_checked(pg, b))
             free_view_set(v, (size_t)((uint8_t *)b - pg->start) / bs);
     }
     return true;
@@ -383,7 +382,7 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
             if (d->hole)
                 holes += last - first;
         }
-        struct block *head = NULL;
+        struct block *head = slab_list_end(pg);
         for (size_t i = cap; i-- > 0;) {
             if (run_page(pg, (i * bs) >> LX_PAGE_SHIFT)->hole || !free_view_one(&view, i))
                 continue;
@@ -392,7 +391,7 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
             head = b;
         }
         pg->free = head;
-        pg->local_free = NULL;
+        pg->local_free = slab_list_end(pg);
         pg->hole_blocks = (uint16_t)holes;
         slab_mark_holes(pg);
         lx_assert(pg->used + holes <= cap);

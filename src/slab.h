@@ -24,16 +24,37 @@
 extern struct page lx_empty_page;
 
 /*
+ * A list of slab blocks ends at a pointer with no offset inside a segment: NULL,
+ * or the base of the segment its blocks lie in (never a block: a segment starts
+ * with its metadata). Hardened, a block's link to the end of its list is always
+ * stored as its own segment's base, so every free block's link is an address in
+ * its segment and the double-free test (block_word_looks_free) needs no case for
+ * NULL; a slab's empty lists hold that base (slab_list_end); only the empty
+ * slab's (lx_empty_page) hold NULL.
+ */
+LX_INLINE bool list_end(const struct block *b)
+{
+    return ((uintptr_t)b & LX_SEGMENT_MASK) == 0;
+}
+
+/* What an empty list of slab pg holds: its segment's base. */
+LX_INLINE struct block *slab_list_end(const struct page *pg)
+{
+    return (struct block *)((uintptr_t)pg->start & ~(uintptr_t)LX_SEGMENT_MASK);
+}
+
+/*
  * Free-list links are stored encoded: link ^ lx_list_key ^ (address of the block
  * holding it). The key is random per process (a second secret beside the
  * segment cookie's), and the block's own address makes equal links look
  * different in every block, so a program that can write a freed block cannot
  * aim the list at an address of its choice, and a stray write (a counter, a
  * string, zeroes) decodes to garbage. Every decoded link is checked before use:
- * it must be NULL or a 16-byte aligned address in the same segment as the block
- * that held it (block_link_ok: two instructions and a branch; the exact "inside
- * this slab" test costs a load and a multiply more and catches little extra).
- * Lists that mix slabs (a heap's delayed frees) use the same encoding.
+ * it must be a 16-byte aligned address in the same segment as the block that
+ * held it, the list's end included (block_link_ok: one test and a branch; the
+ * exact "inside this slab" test costs a load and a multiply more and catches
+ * little extra). Lists that mix slabs (a heap's delayed frees) use the same
+ * encoding.
  */
 extern uintptr_t lx_list_key;
 
@@ -43,16 +64,26 @@ LX_INLINE struct block *block_next(const struct block *b)
     return (struct block *)((uintptr_t)b->next ^ lx_list_key ^ (uintptr_t)b);
 }
 
-LX_INLINE void block_set_next(struct block *b, struct block *next)
+/* Store `next`, a block of b's segment or the end of b's list (which must be
+ * that segment's base, not NULL: free's fast path pushes onto local_free with
+ * this, so the slab's empty lists hold the base). */
+LX_INLINE void block_set_link(struct block *b, struct block *next)
 {
     b->next = (struct block *)((uintptr_t)next ^ lx_list_key ^ (uintptr_t)b);
+}
+
+/* Store `next`, any block or any list end (stored as b's segment base). */
+LX_INLINE void block_set_next(struct block *b, struct block *next)
+{
+    if (list_end(next))
+        next = (struct block *)((uintptr_t)b & ~(uintptr_t)LX_SEGMENT_MASK);
+    block_set_link(b, next);
 }
 
 LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
 {
     uintptr_t diff = (uintptr_t)next ^ (uintptr_t)b;
-    return LX_LIKELY((diff & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0) ||
-           next == NULL;
+    return LX_LIKELY((diff & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0);
 }
 #else
 LX_INLINE struct block *block_next(const struct block *b)
@@ -61,6 +92,11 @@ LX_INLINE struct block *block_next(const struct block *b)
 }
 
 LX_INLINE void block_set_next(struct block *b, struct block *next)
+{
+    b->next = next;
+}
+
+LX_INLINE void block_set_link(struct block *b, struct block *next)
 {
     b->next = next;
 }
@@ -86,7 +122,8 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  *                     count then rejects a pointer inside a block, misaligned,
  *                     before the slab or past the carved blocks.
  *   block_looks_free  does the block's first word decode to a free-list link
- *                     (NULL, or a 16-byte aligned address in its own segment)?
+ *                     (a 16-byte aligned address in its own segment, the end of
+ *                     its list included)?
  *                     A free block's does; a live block's first word is zeroed
  *                     when it is handed out (slab_pop_checked) and then holds the
  *                     program's data, which decodes to such a link only by a
@@ -95,8 +132,8 @@ LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
  *                     the owner confirms by finding the block on a list
  *                     (slab_lists_contain, heap.c for the delayed list), and
  *                     another thread reports as it is.
- * Blocks on a heap's delayed list keep an encoded NULL in their first word (so
- * they look free) and their delayed link in the second.
+ * Blocks on a heap's delayed list keep an encoded list end in their first word
+ * (so they look free) and their delayed link in the second.
  */
 #if LX_HARDEN
 /* Is offset n (any 64-bit value) the start of a carved block? With the block
@@ -115,8 +152,9 @@ LX_INLINE bool slab_block_start(const struct page *pg, uintptr_t n)
 /* Would `word`, stored in b's first word, be a link of b's list? */
 LX_INLINE bool block_word_looks_free(const struct block *b, uintptr_t word)
 {
+    (void)b;
     uintptr_t x = word ^ lx_list_key; /* the link ^ b */
-    return (x & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0 || x == (uintptr_t)b;
+    return (x & (~(uintptr_t)LX_SEGMENT_MASK | (LX_ALIGN - 1))) == 0;
 }
 
 LX_INLINE bool block_looks_free(const struct block *b)
@@ -175,7 +213,7 @@ bool slab_lists_contain(struct page *pg, const struct block *b);
 LX_COLD void slab_list_corrupt(struct page *pg, struct block *b, struct block *next);
 
 /*
- * Pop the first block of pg->free (not NULL), owner only; `next` is its decoded
+ * Pop the first block of pg->free (not its end), owner only; `next` is its decoded
  * link, already checked with block_link_ok. The malloc fast path checks the link
  * itself and leaves for the slow path on a bad one, so that it makes no call
  * (a call would cost it a stack frame); the slow paths use slab_pop.
@@ -184,7 +222,7 @@ LX_INLINE struct block *slab_pop_checked(struct page *pg, struct block *next)
 {
     /* The next pop reads next's first word: start fetching its line now (in
      * threaded and fragmented programs that miss is most of a pop's cost;
-     * prefetching NULL is harmless). */
+     * prefetching a list's end, a segment's first line, is harmless). */
     __builtin_prefetch(next, 1);
     struct block *b = pg->free;
     pg->free = next;
@@ -199,19 +237,19 @@ LX_INLINE struct block *slab_pop(struct page *pg)
     struct block *next = block_next(b);
     if (LX_UNLIKELY(!block_link_ok(b, next))) {
         slab_list_corrupt(pg, b, next);
-        next = NULL;
+        next = slab_list_end(pg);
     }
     return slab_pop_checked(pg, next);
 }
 
-/* The next link of a list of slab blocks on a slow path: NULL (and the list cut
- * after `b`) if it is corrupt. */
+/* The next link of a list of slab blocks on a slow path: the list's end (and the
+ * list cut after `b`) if it is corrupt. */
 LX_INLINE struct block *block_next_checked(struct page *pg, struct block *b)
 {
     struct block *next = block_next(b);
     if (LX_UNLIKELY(!block_link_ok(b, next))) {
         slab_list_corrupt(pg, b, next);
-        return NULL;
+        return slab_list_end(pg);
     }
     return next;
 }
@@ -249,10 +287,10 @@ void slab_collect(struct page *pg);
  * list, without a walk. Whether there were any. */
 LX_INLINE bool slab_take_local(struct page *pg)
 {
-    if (pg->local_free == NULL)
+    if (list_end(pg->local_free))
         return false;
     pg->free = pg->local_free;
-    pg->local_free = NULL;
+    pg->local_free = slab_list_end(pg);
     return true;
 }
 

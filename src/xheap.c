@@ -122,7 +122,7 @@ LX_RARE static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
     if (size <= LX_SMALL_MAX) {
         unsigned cls = size_to_class(size);
         struct page *pg = h->queues[cls].head;
-        if (LX_LIKELY(pg != NULL && pg->free != NULL)) {
+        if (LX_LIKELY(pg != NULL && !list_end(pg->free))) {
             struct block *b = slab_pop(pg); /* checks the link, marks the block live */
             stats_small_alloc(h, cls);
             return b;
@@ -271,8 +271,8 @@ LX_RARE LX_EXPORT void lx_heap_destroy(lx_heap_t *x)
     /* Delayed frees are blocks of full slabs that other threads freed: still
      * counted in their slab's `used`, already counted as freed. */
     struct block *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
-    while (b != NULL) {
-        struct block *next = block_next(b);
+    while (!list_end(b)) {
+        struct block *next = block_next(delayed_link(b));
         segment_page_of(segment_of(b), b)->used--;
         b = next;
     }
