@@ -521,7 +521,7 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
  * take or carve, call the class's slow path (heap_alloc_small) directly. Every
  * 64th time, and on the empty slab, malloc_slow runs instead, so its periodic
  * work (cache expiry, arena purges) keeps its pace. */
-LX_NOINLINE static void *malloc_refill(struct heap *h, struct page *pg, size_t d, size_t size,
+LX_NOINLINE static void *malloc_refill(size_t size, struct heap *h, struct page *pg, size_t d,
                                        const void *caller)
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
@@ -567,7 +567,7 @@ LX_EXPORT void *lx_malloc(size_t size)
             return b;
         }
     }
-    return malloc_refill(h, pg, d, size, __builtin_return_address(0));
+    return malloc_refill(size, h, pg, d, __builtin_return_address(0));
 }
 
 LX_EXPORT void *lx_calloc(size_t count, size_t size)
@@ -700,7 +700,7 @@ LX_INLINE bool free_block_ok(const struct page *pg, const struct block *b)
  * free, its first word reads zero) of this heap, or a free into another heap's
  * slab (a remote free, pushed onto the slab's remote list). Anything else, and
  * a thread with no heap yet (whose first free makes one), take the slow path. */
-LX_NOINLINE static void free_not_fast(struct heap *h, void *p, const void *caller)
+LX_NOINLINE static void free_not_fast(void *p, struct heap *h, const void *caller)
 {
     struct segment *seg = segment_of(p);
     struct page *pg = segment_page_of(seg, p);
@@ -742,10 +742,10 @@ LX_INLINE bool heap_segment_normal(struct heap *h, const void *p)
 }
 
 /* A free of a pointer whose segment is not in the heap's cache. */
-LX_NOINLINE static void free_uncached(struct heap *h, void *p, const void *caller)
+LX_NOINLINE static void free_uncached(void *p, struct heap *h, const void *caller)
 {
     if (heap_learn_segment(h, p))
-        free_not_fast(h, p, caller);
+        free_not_fast(p, h, caller);
     else
         free_slow(p, caller);
 }
@@ -762,10 +762,10 @@ LX_EXPORT void lx_free(void *p)
             free_local(h, pg, p);
             return;
         }
-        free_not_fast(h, p, __builtin_return_address(0));
+        free_not_fast(p, h, __builtin_return_address(0));
         return;
     }
-    free_uncached(h, p, __builtin_return_address(0));
+    free_uncached(p, h, __builtin_return_address(0));
 }
 
 LX_EXPORT void lx_free_sized(void *p, size_t size)
