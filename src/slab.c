@@ -290,10 +290,17 @@ static bool free_view_all(const struct free_view *v, size_t first, size_t last)
 static bool blocks_look_free(const struct page *pg, size_t lo, size_t hi)
 {
     size_t bs = pg->block_size;
+    bool holes = pg->hole_blocks != 0;
     uint8_t *a = pg->start + lo * bs;
-    for (size_t i = lo; i <= hi; i++, a += bs) {
-        if (pg->hole_blocks != 0 && run_page(pg, (i * bs) >> LX_PAGE_SHIFT)->hole)
-            continue;
+    /* lo..hi are the blocks on one page: lo may start on an earlier page, the
+     * others start on this one, so one look at its mark does for them all. */
+    if (!(holes && run_page(pg, (lo * bs) >> LX_PAGE_SHIFT)->hole) &&
+        !block_word_looks_free((struct block *)a, track_read_word(a)))
+        return false;
+    if (lo == hi || (holes && run_page(pg, ((lo + 1) * bs) >> LX_PAGE_SHIFT)->hole))
+        return true;
+    for (size_t i = lo + 1; i <= hi; i++) {
+        a += bs;
         if (!block_word_looks_free((struct block *)a, track_read_word(a)))
             return false;
     }
