@@ -58,12 +58,11 @@ bool slab_extend(struct page *pg)
         n = left;
     uint8_t *first = pg->start + (size_t)pg->capacity * bs;
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
-    /* Every link is the next block or the list's end: no conversion. */
-    struct block *tail = list_end(pg->free) ? slab_list_end(pg) : pg->free;
+    /* Every link but the last is the next block: no list-end conversion. */
     uint8_t *a = first, *last = first + (n - 1) * bs;
     for (; a != last; a += bs)
         block_set_link((struct block *)a, (struct block *)(a + bs));
-    block_set_link((struct block *)last, tail);
+    block_set_next((struct block *)last, pg->free);
     pg->free = (struct block *)first;
     pg->capacity = (uint16_t)(pg->capacity + n);
     pg->carved = pg->capacity;
@@ -443,10 +442,10 @@ bool slab_refill(struct page *pg)
     size_t first = page_blocks(pg, p, &last);
     lx_assert(first < last && last - first <= pg->hole_blocks);
     track_undefined(pg->start + first * bs, (last - first) * bs);
-    struct block *tail = list_end(pg->free) ? slab_list_end(pg) : pg->free;
+    struct block *tail = pg->free;
     for (size_t i = last; i-- > first;) {
         struct block *b = (struct block *)(pg->start + i * bs);
-        block_set_link(b, tail);
+        block_set_next(b, tail);
         tail = b;
     }
     pg->free = tail;

@@ -37,10 +37,16 @@ LX_INLINE bool list_end(const struct block *b)
     return ((uintptr_t)b & LX_SEGMENT_MASK) == 0;
 }
 
-/* What an empty list of slab pg holds: its segment's base. */
+/* The end of a list of blocks of p's segment: the segment's base. */
+LX_INLINE struct block *list_end_of(const void *p)
+{
+    return (struct block *)(void *)segment_of(p);
+}
+
+/* What an empty list of slab pg holds. */
 LX_INLINE struct block *slab_list_end(const struct page *pg)
 {
-    return (struct block *)((uintptr_t)pg->start & ~(uintptr_t)LX_SEGMENT_MASK);
+    return list_end_of(pg->start);
 }
 
 /*
@@ -75,9 +81,7 @@ LX_INLINE void block_set_link(struct block *b, struct block *next)
 /* Store `next`, any block or any list end (stored as b's segment base). */
 LX_INLINE void block_set_next(struct block *b, struct block *next)
 {
-    if (list_end(next))
-        next = (struct block *)((uintptr_t)b & ~(uintptr_t)LX_SEGMENT_MASK);
-    block_set_link(b, next);
+    block_set_link(b, list_end(next) ? list_end_of(b) : next);
 }
 
 LX_INLINE bool block_link_ok(const struct block *b, const struct block *next)
