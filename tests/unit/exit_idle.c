@@ -11,7 +11,7 @@
 #define THREADS 32
 #define BLOCKS 4000
 
-static pthread_barrier_t peak;
+static pthread_barrier_t peak, measured;
 
 static void *worker(void *arg)
 {
@@ -24,6 +24,7 @@ static void *worker(void *arg)
         memset(b[i], 1, sz);
     }
     pthread_barrier_wait(&peak);
+    pthread_barrier_wait(&measured); /* the peak is read before anyone frees */
     for (int i = 0; i < BLOCKS; i++)
         lx_free(b[i]);
     return NULL;
@@ -34,10 +35,12 @@ int main(void)
     lx_free(lx_malloc(1));
     pthread_t t[THREADS];
     pthread_barrier_init(&peak, NULL, THREADS + 1);
+    pthread_barrier_init(&measured, NULL, THREADS + 1);
     for (int i = 0; i < THREADS; i++)
         CHECK(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1)) == 0, "thread");
     pthread_barrier_wait(&peak);
     size_t top = lxt_rss_bytes();
+    pthread_barrier_wait(&measured);
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
     size_t after = lxt_rss_bytes();
