@@ -15,7 +15,7 @@
  *
  * The report is one line, written to REPORT (default stdout... of this
  * program, which the command shares, so the runner normally passes -o):
- *   status=N signal=N timeout=0|1 wall=SECONDS maxrss_kb=N utime=S stime=S
+ *   status=N signal=N timeout=0|1 wall=SECONDS maxrss_kb=N utime=S stime=S minflt=N
  * status is the exit code (-1 when killed by a signal).
  */
 #define _DEFAULT_SOURCE
@@ -129,8 +129,9 @@ int main(int argc, char **argv)
         perror("launch: report");
         return 125;
     }
-    fprintf(out, "status=%d signal=%d timeout=%d wall=%.6f maxrss_kb=%ld utime=%.6f stime=%.6f\n",
-            status, sig, (int)g_timed_out, wall, ru.ru_maxrss, tv(ru.ru_utime), tv(ru.ru_stime));
+    fprintf(out, "status=%d signal=%d timeout=%d wall=%.6f maxrss_kb=%ld utime=%.6f stime=%.6f minflt=%ld\n",
+            status, sig, (int)g_timed_out, wall, ru.ru_maxrss, tv(ru.ru_utime), tv(ru.ru_stime),
+            ru.ru_minflt);
     if (out != stdout)
         fclose(out);
     return g_stop ? 130 : 0;

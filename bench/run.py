@@ -433,6 +433,9 @@ def summarize(results, wls, allocs):
             if good:
                 cpus = [(r.get("utime") or 0.0) + (r.get("stime") or 0.0) for r in good]
                 cell["cpu"] = statistics.median(cpus)
+                faults = [r["minflt"] for r in good if r.get("minflt") is not None]
+                if len(faults) == len(good):
+                    cell["minflt"] = statistics.median(faults)
                 walls = [r["wall"] for r in good]
                 rss = [r["maxrss_kb"] for r in good]
                 cell["wall"] = statistics.median(walls)
@@ -468,6 +471,13 @@ def fmt_cpu(cell):
     if v is None:
         return cell_label(cell)
     return "%.3f" % v if v < 10 else "%.2f" % v
+
+
+def fmt_faults(cell):
+    v = value(cell, "minflt")
+    if v is None:
+        return cell_label(cell)
+    return "%.1fk" % (v / 1000.0) if v >= 1000 else "%d" % v
 
 
 def fmt_rss(cell):
@@ -612,6 +622,8 @@ def render_markdown(meta, summary, wls, allocs, skipped):
                 g.append("—")
             elif key in ("wall", "cpu"):
                 g.append("%.3f" % gm)
+            elif key == "minflt":
+                g.append(fmt_faults({"state": "ok", "minflt": gm}))
             else:
                 g.append("%.1f" % (gm / 1024.0))
         if have_lx:
@@ -637,6 +649,10 @@ def render_markdown(meta, summary, wls, allocs, skipped):
           "CPU time of the workload process and its threads (for redis, of the server only). "
           "Less disturbed than wall time when other processes compete for the cores; for the "
           "threaded workloads it also shows time burnt spinning or yielding.")
+    table("Page faults (median minor faults; lower is better)", "minflt", fmt_faults,
+          "Minor page faults of the workload process (ru_minflt; for redis, of the server): "
+          "pages touched for the first time, or again after they were given back to the kernel. "
+          "Where a fault is dear (a virtual machine), they explain much of the time.")
 
     frag = summary.get("frag")
     if frag:
@@ -1027,7 +1043,8 @@ def main():
                     fail = classify(res)
                     m = re.search(r"peak_live_bytes=(\d+)", res.get("out", ""))
                     rec = {"wall": res.get("wall", 0.0), "maxrss_kb": res.get("maxrss_kb", 0),
-                           "utime": res.get("utime"), "stime": res.get("stime"), "fail": fail,
+                           "utime": res.get("utime"), "stime": res.get("stime"),
+                           "minflt": res.get("minflt"), "fail": fail,
                            "peak_live": int(m.group(1)) if m else None}
                     # The server workload samples its own RSS over time.
                     for key in SAMPLED_RSS:
