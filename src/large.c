@@ -13,7 +13,10 @@
  * (rounded up to a segment) is cut off as a mapping of its own and cached again,
  * without a system call, so a loop that allocates and frees blocks of varying
  * multi-MiB sizes neither maps nor faults its pages again each time, and no block
- * holds resident pages far beyond its size. The cache holds up to lx_opt.huge_cache bytes, or, if that is more,
+ * holds resident pages far beyond its size. A block that grows with mremap takes
+ * the pages of cached mappings for its new end (huge_cache_fill), so it grows into
+ * memory freed before rather than faulting in new pages. The cache holds up to
+ * lx_opt.huge_cache bytes, or, if that is more,
  * what the program's recent peak of live huge bytes leaves beside the blocks live
  * now: a program that keeps several big blocks at once can reuse them all, and
  * cached plus live never exceeds what it really used at its peak. The peak decays
@@ -350,6 +353,46 @@ static struct segment *huge_cache_put(struct segment *seg, size_t limit)
     return cached ? NULL : seg;
 }
 
+/*
+ * Fill [dst, dst + len), new pages at the end of a huge block that just grew,
+ * with the pages of cached mappings, oldest first: the block grows into memory
+ * freed before, resident, instead of faulting in pages while the cache holds as
+ * many. A mapping gives its last pages (all of it if the block needs as much).
+ * Returns how many bytes from dst were filled; the rest are fresh pages.
+ */
+static size_t huge_cache_fill(uint8_t *dst, size_t len)
+{
+    if (len == 0 || atomic_load_explicit(&huge_cache.bytes, memory_order_relaxed) == 0)
+        return 0;
+    size_t done = 0;
+    bool tried[LX_HUGE_CACHE_SLOTS] = {false};
+    lx_lock(&huge_cache.lock);
+    while (done < len) {
+        int pick = -1;
+        for (int i = 0; i < LX_HUGE_CACHE_SLOTS; i++) {
+            if (huge_cache.slot[i] != NULL && !tried[i] &&
+                (pick < 0 || huge_cache.freed_ns[i] < huge_cache.freed_ns[pick]))
+                pick = i;
+        }
+        if (pick < 0)
+            break;
+        tried[pick] = true;
+        struct segment *c = huge_cache.slot[pick];
+        size_t size = c->huge_map_size;
+        size_t n = len - done < size ? len - done : size;
+        /* A mapping joined from two may span two kernel mappings, which older
+         * kernels do not move: try the next one. */
+        if (!segment_move_tail_huge(c, n, dst + done))
+            continue;
+        if (n == size)
+            huge_cache.slot[pick] = NULL;
+        huge_cache.bytes -= n;
+        done += n;
+    }
+    lx_unlock(&huge_cache.lock);
+    return done;
+}
+
 void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
 {
     size_t offset = alignment > LX_HUGE_HEADER ? alignment : LX_HUGE_HEADER;
@@ -369,12 +412,14 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
             segment_destroy_huge(rest);
     }
     if (seg != NULL && seg->huge_map_size < map_size) {
+        size_t had = seg->huge_map_size;
         struct segment *resized = segment_resize_huge(seg, map_size);
         if (resized == NULL) {
             segment_destroy_huge(seg);
             seg = NULL;
         } else {
             seg = resized;
+            (void)huge_cache_fill((uint8_t *)seg + had, map_size - had);
         }
     }
     *zeroed = seg == NULL;
@@ -498,6 +543,7 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
     struct large_owner *o = seg->owner;
     if (o != NULL)
         lx_lock(&o->lock);
+    size_t had = seg->huge_map_size;
     struct segment *moved = segment_resize_huge(seg, map_size);
     if (o != NULL) {
         if (moved != NULL && moved != seg) {
@@ -510,6 +556,8 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
         }
         lx_unlock(&o->lock);
     }
+    if (moved != NULL && map_size > had)
+        (void)huge_cache_fill((uint8_t *)moved + had, map_size - had);
     huge_resized(moved != NULL ? moved : seg, old_map, old_usable);
     return moved != NULL ? (uint8_t *)moved + offset : NULL;
 }

@@ -275,6 +275,28 @@ void segment_join_huge(struct segment *seg, struct segment *next)
     seg->huge_map_size += next->huge_map_size;
 }
 
+bool segment_move_tail_huge(struct segment *src, size_t len, void *dst)
+{
+    size_t size = src->huge_map_size;
+    lx_assert(len != 0 && len <= size && (len & (LX_PAGE_SIZE - 1)) == 0);
+    uintptr_t base = (uintptr_t)src, from = base + size - len;
+    /* The chunks the rest no longer reaches stop being ours first (all of them,
+     * and the header's cookie, when the whole mapping goes). */
+    uintptr_t keep_end = len == size ? base : (from + LX_SEGMENT_MASK) & ~(uintptr_t)LX_SEGMENT_MASK;
+    if (keep_end < base + size)
+        segmap_set_range(keep_end, base + size - keep_end, SEGMAP_NONE, SEGMAP_NONE);
+    if (len == size)
+        src->cookie = 0;
+    if (os_remap_to((void *)from, len, len, dst) == NULL) {
+        src->cookie = base ^ lx_secret;
+        segmap_set_range(base, size, SEGMAP_HUGE, SEGMAP_HUGE_TAIL);
+        return false;
+    }
+    if (len < size)
+        src->huge_map_size = size - len;
+    return true;
+}
+
 /*
  * Growing in place keeps the address (and its alignment); otherwise reserve a new
  * segment-aligned range and let mremap move the pages there without copying.

@@ -191,6 +191,12 @@ struct segment *segment_split_huge(struct segment *seg, size_t keep) LX_WUR;
  * result may be two kernel mappings: mremap may refuse it (a resize then fails
  * and the caller copies), munmap does not. */
 void segment_join_huge(struct segment *seg, struct segment *next);
+/* Move the last `len` bytes of the huge mapping `src` (a page multiple; all of it,
+ * header included, when `len` is its size) to `dst`, over pages of another huge
+ * mapping that hold nothing yet. The pages move with what they hold, resident,
+ * and what is left of `src` stays a huge mapping (a fully moved one is gone).
+ * False, with `src` as it was, if the kernel refuses the move. */
+bool segment_move_tail_huge(struct segment *src, size_t len, void *dst) LX_WUR;
 
 /* The huge header whose mapping contains `p`, or NULL (p in a SEGMAP_HUGE(_TAIL) chunk). */
 struct segment *segment_huge_containing(const void *p);
