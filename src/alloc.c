@@ -830,7 +830,15 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
     bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;
-    if (bi.kind == BLOCK_HUGE && size >= threshold && size > LX_SMALL_MAX && !tracking) {
+    /* A buffer that keeps growing is cheaper in a mapping of its own: mremap
+     * moves its pages where the arena would copy them into a new run (and fault
+     * in that run). So a large run that grows to LX_REALLOC_MAP_MIN or more
+     * becomes a huge block, below the threshold too, and a huge block grows as
+     * a huge block; a huge block shrinking below the threshold goes back to the
+     * arena. */
+    bool grow = size > bi.usable;
+    bool map = grow && size >= LX_REALLOC_MAP_MIN && size >= threshold / 4;
+    if (bi.kind == BLOCK_HUGE && (size >= threshold || map) && size > LX_SMALL_MAX && !tracking) {
         if (size > PTRDIFF_MAX) {
             errno = ENOMEM;
             return NULL;
@@ -843,7 +851,13 @@ static void *realloc_block(void *p, size_t size, const void *caller)
          * kernel mappings after a join): copy, as for any other block. */
     }
     bool fresh;
-    void *q = alloc_any(size, LX_ALIGN, &fresh);
+    void *q = NULL;
+    if (map && bi.kind == BLOCK_LARGE && !tracking) {
+        q = huge_alloc(size, LX_ALIGN, &fresh);
+        trace_tick();
+    }
+    if (q == NULL)
+        q = alloc_any(size, LX_ALIGN, &fresh);
     if (q == NULL) {
         errno = ENOMEM;
         return NULL;

@@ -94,6 +94,9 @@
 #define LX_LARGE_MAX ((size_t)2 << 20)               /* largest buddy run: 512 pages */
 #define LX_MMAP_THRESHOLD_DEFAULT ((size_t)1 << 20)
 #define LX_MMAP_THRESHOLD_MIN LX_PAGE_SIZE
+/* realloc growing a block to at least this (and a quarter of the mmap threshold)
+ * gives it a mapping of its own, which later growth moves instead of copying. */
+#define LX_REALLOC_MAP_MIN ((size_t)256 << 10)
 #define LX_TRIM_THRESHOLD_DEFAULT ((size_t)8 << 20)  /* empty segments kept mapped */
 #define LX_HUGE_HEADER LX_PAGE_SIZE                  /* header page of a direct mapping */
 
