@@ -102,9 +102,12 @@ struct heap *heap_new_first_class(void)
 
 static void direct_fill(struct heap *h, unsigned cls, struct page *pg)
 {
-    const struct sizeclass_info *ci = &lx_classes[cls];
-    for (unsigned d = ci->direct_lo; d <= ci->direct_hi; d++)
-        atomic_store_explicit(&h->direct[d], pg, memory_order_relaxed);
+    /* The bounds in locals: read through the table, the compiler would load
+     * them again after every store (a byte may alias the entries). */
+    struct page *_Atomic *d = &h->direct[lx_classes[cls].direct_lo];
+    struct page *_Atomic *end = &h->direct[lx_classes[cls].direct_hi] + 1;
+    for (; d < end; d++)
+        atomic_store_explicit(d, pg, memory_order_relaxed);
 }
 
 /* May the malloc fast path serve class `cls` from its slabs? Not while hooks
