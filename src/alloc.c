@@ -526,7 +526,11 @@ LX_NOINLINE static void *malloc_refill(size_t size, struct heap *h, struct page 
 {
     /* The slow path counts lx_tls_slow_calls itself and works on every 64th. */
     if (list_end(pg->free) && LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0)) {
-        if (slab_take_local(pg) || slab_take_fresh(pg)) {
+        /* Blocks of full slabs that other threads freed (delayed_free) come
+         * back through the class's slow path, before fresh ones are carved. */
+        if (slab_take_local(pg) ||
+            (atomic_load_explicit(&h->delayed_free, memory_order_relaxed) == NULL &&
+             slab_take_fresh(pg))) {
             lx_tls_slow_calls++;
             struct block *b = slab_pop(pg);
             stats_direct_alloc(h, d);

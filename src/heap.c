@@ -424,6 +424,13 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
         struct page *next = pg->next;
         if (list_end(pg->free))
             slab_collect(pg);
+        /* Fresh pages (carving, holes) only when the next slabs have no block
+         * that other threads freed waiting (slab_others_have_free). */
+        if (list_end(pg->free) && (pg->capacity < pg->reserved || pg->hole_blocks != 0) &&
+            slab_others_have_free(pg)) {
+            pg = next;
+            continue;
+        }
         if (list_end(pg->free))
             (void)slab_refill(pg);
         if (list_end(pg->free) && heap_mark_full(h, pg)) {

@@ -298,16 +298,32 @@ LX_INLINE bool slab_take_local(struct page *pg)
     return true;
 }
 
+/* Have other threads freed blocks into one of the next few slabs queued after
+ * pg (LX_RETURNED_LOOKAHEAD)? Those are resident memory waiting to be used
+ * again: carving fresh pages (or refilling holes) can wait until they are taken,
+ * which keeps a class that other threads free into from growing while blocks come
+ * back behind it. Only their frees count: a slab's own free lists are left for
+ * when it is next at the head, so a single thread carves as before. */
+LX_INLINE bool slab_others_have_free(const struct page *pg)
+{
+    const struct page *n = pg->next;
+    for (unsigned i = 0; n != NULL && i < LX_RETURNED_LOOKAHEAD; i++, n = n->next) {
+        if ((atomic_load_explicit(&n->xthread_free, memory_order_relaxed) & ~LX_XFREE_NOTIFY) != 0)
+            return true;
+    }
+    return false;
+}
+
 /* Owner only, with pg->free and local_free empty: carve fresh blocks, as the
- * slow path would next, unless other threads' frees wait to be taken first (or
- * the slab has holes, which the slow path carves before the tail). Whether it
- * did. */
+ * slow path would next, unless other threads' frees wait to be taken first, in
+ * this slab or the next ones (or the slab has holes, which the slow path carves
+ * before the tail). Whether it did. */
 LX_INLINE bool slab_take_fresh(struct page *pg)
 {
     if (pg->hole_blocks != 0 ||
         (atomic_load_explicit(&pg->xthread_free, memory_order_relaxed) & ~LX_XFREE_NOTIFY) != 0)
         return false;
-    return slab_extend(pg);
+    return !slab_others_have_free(pg) && slab_extend(pg);
 }
 /* Take only the thread frees; returns how many came back. */
 unsigned slab_collect_thread(struct page *pg);
