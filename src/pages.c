@@ -25,8 +25,9 @@
  *   - dirty pages exceed a quarter of the pages in use plus a small slack (ratio).
  * The time rule keeps runs that are reused at once (no madvise storm in a churn
  * loop); the ratio rule returns memory as soon as a program frees most of what it
- * had, so an idle thread's burst goes back without any later call or background
- * thread. Each dirty block counts the pages that may be resident (a freed run
+ * had, so an idle program's burst goes back without any later call or background
+ * thread. The ratio counts the pages of every arena (lx_used_all, lx_dirty_all):
+ * memory moving from one arena to another with the work is not given back. Each dirty block counts the pages that may be resident (a freed run
  * counts all its pages; a merged block the sum of its parts'; a block split
  * off a dirty one as many as the whole had, at most its length, since where
  * they lie is not known), so dirty_pages is an upper bound that a big, mostly
@@ -87,6 +88,33 @@ struct arena *arena_pick(void)
     return a;
 }
 
+/* The process's pages in use and dirty pages: the sums of every arena's
+ * used_pages and dirty_pages, which change only with them (under that arena's
+ * lock; relaxed, since a purge decision only needs a recent value). The purge
+ * rules weigh these, not one arena's own: as threads hand their work to one
+ * another, memory moves from one arena to another, and an arena that shrinks
+ * while another grows is not a program giving its memory back. */
+static _Atomic uint64_t lx_used_all;
+static _Atomic uint64_t lx_dirty_all;
+
+static void arena_used_add(struct arena *a, size_t n)
+{
+    a->used_pages += n;
+    atomic_fetch_add_explicit(&lx_used_all, n, memory_order_relaxed);
+}
+
+static void arena_used_sub(struct arena *a, size_t n)
+{
+    a->used_pages -= n;
+    atomic_fetch_sub_explicit(&lx_used_all, n, memory_order_relaxed);
+}
+
+void arenas_pages_all(uint64_t *used, uint64_t *dirty)
+{
+    *used = atomic_load_explicit(&lx_used_all, memory_order_relaxed);
+    *dirty = atomic_load_explicit(&lx_dirty_all, memory_order_relaxed);
+}
+
 static void dirty_append(struct arena *a, struct page *pg, size_t count)
 {
     pg->dirty = 1;
@@ -100,6 +128,7 @@ static void dirty_append(struct arena *a, struct page *pg, size_t count)
         a->dirty_head = pg;
     a->dirty_tail = pg;
     a->dirty_pages += count;
+    atomic_fetch_add_explicit(&lx_dirty_all, count, memory_order_relaxed);
 }
 
 static void dirty_unlink(struct arena *a, struct page *pg)
@@ -115,6 +144,7 @@ static void dirty_unlink(struct arena *a, struct page *pg)
     pg->dirty_next = pg->dirty_prev = NULL;
     pg->dirty = 0;
     a->dirty_pages -= pg->dirty_count;
+    atomic_fetch_sub_explicit(&lx_dirty_all, pg->dirty_count, memory_order_relaxed);
     pg->dirty_count = 0;
 }
 
@@ -244,8 +274,12 @@ static void arena_purge_locked(struct arena *a, bool all)
     for (;;) {
         struct page *batch[LX_PURGE_BATCH];
         unsigned n = 0;
-        uint64_t bound = all ? 0 : a->used_pages / 4 + LX_PURGE_SLACK_PAGES;
-        uint64_t hard = a->used_pages + LX_PURGE_SLACK_PAGES;
+        /* The allowances are the process's (lx_used_all): memory that moves
+         * between arenas as work moves between threads stays resident. */
+        uint64_t used_all, dirty_all;
+        arenas_pages_all(&used_all, &dirty_all);
+        uint64_t bound = all ? 0 : used_all / 4 + LX_PURGE_SLACK_PAGES;
+        uint64_t hard = used_all + LX_PURGE_SLACK_PAGES;
         /* Dirty pages that keep the arena's footprint under its peak of the last
          * delay (pages in use plus dirty) cost no peak memory, and a program that
          * builds its next structure soon reuses them without faults. */
@@ -264,8 +298,9 @@ static void arena_purge_locked(struct arena *a, bool all)
              * pages are free than in use: a program that has just freed most
              * of its memory may not call malloc again soon. */
             bool settled = pg->freed_ns + (delay >> LX_PURGE_SETTLE_SHIFT) <= a->clock_ns;
+            dirty_all = atomic_load_explicit(&lx_dirty_all, memory_order_relaxed);
             if (!all && !old &&
-                (a->dirty_pages <= bound || (a->dirty_pages <= hard && (!settled || a->dirty_pages <= room))))
+                (dirty_all <= bound || (dirty_all <= hard && (!settled || a->dirty_pages <= room))))
                 break;
             struct segment *seg = page_segment(pg);
             size_t npages = pg->run_pages;
@@ -275,7 +310,7 @@ static void arena_purge_locked(struct arena *a, bool all)
             pg->kind = RUN_PURGING;
             pg->run_pages = (uint16_t)npages;
             seg->used_pages += (uint32_t)npages;
-            a->used_pages += npages;
+            arena_used_add(a, npages);
             batch[n++] = pg;
         }
         if (n == 0)
@@ -295,7 +330,7 @@ static void arena_purge_locked(struct arena *a, bool all)
             struct segment *seg = page_segment(p);
             size_t idx = page_idx(seg, p), npages = p->run_pages;
             seg->used_pages -= (uint32_t)npages;
-            a->used_pages -= npages;
+            arena_used_sub(a, npages);
             a->purged_pages += npages;
             a->purge_calls++;
             buddy_free_range(a, seg, idx, idx + npages, false);
@@ -329,7 +364,7 @@ static bool arena_grow_locked(struct arena *a)
     a->segments = seg;
     a->segment_count++;
     a->empty_count++;
-    a->used_pages += meta;
+    arena_used_add(a, meta);
     buddy_free_range(a, seg, meta, LX_SEGMENT_PAGES, false);
     return true;
 }
@@ -354,7 +389,7 @@ static void arena_release_segment_locked(struct arena *a, struct segment *seg)
         seg->next->prev = seg->prev;
     a->segment_count--;
     a->empty_count--;
-    a->used_pages -= LX_SEGMENT_META_PAGES;
+    arena_used_sub(a, LX_SEGMENT_META_PAGES);
     a->unmapped_segments++;
     segment_destroy(seg);
 }
@@ -399,7 +434,7 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
     if (seg->used_pages == LX_SEGMENT_META_PAGES)
         a->empty_count--;
     seg->used_pages += (uint32_t)npages;
-    a->used_pages += npages;
+    arena_used_add(a, npages);
     if (a->used_pages > a->peak_used) {
         a->peak_used = a->used_pages;
         a->peak_ns = a->clock_ns != 0 ? a->clock_ns : os_now_coarse_ns();
@@ -427,7 +462,7 @@ void arena_free_run(struct page *pg)
     lx_lock(&a->lock);
     a->clock_ns = os_now_coarse_ns();
     seg->used_pages -= (uint32_t)npages;
-    a->used_pages -= npages;
+    arena_used_sub(a, npages);
     buddy_free_range(a, seg, idx, idx + npages, npages);
     arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);

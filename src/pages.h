@@ -75,6 +75,10 @@ void run_cache_flush(struct run_cache *c, bool all);
  * returns how many bytes went back. */
 size_t arenas_trim(void);
 
+/* The process's pages in allocated runs and dirty free pages, over all arenas
+ * (what the purge rules weigh). */
+void arenas_pages_all(uint64_t *used, uint64_t *dirty);
+
 /* Age-based purging, for callers with no arena operation at hand. */
 void arenas_purge_expired(void);
 
