@@ -84,7 +84,8 @@
 #define LX_DIRECT_COUNT (LX_DIRECT_SMALL + LX_CLASS_COUNT - LX_DIRECT_FIRST_MEDIUM)
 #define LX_SLAB_MIN_PAGES 16         /* a slab is at least 64 KiB ... */
 #define LX_SLAB_MIN_BLOCKS 8         /* ... and holds at least 8 blocks */
-#define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time */
+#define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time, */
+#define LX_CARVE_MAX 16384           /* up to this much at once from untouched pages */
 #define LX_RETURNED_LOOKAHEAD 4      /* slabs looked at for remote frees before carving */
 #define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
 #define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */

@@ -484,6 +484,10 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     if (clean)
         h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
+    /* Untouched pages are faulted in by the carve, several at a call, once the
+     * class has needed a second slab (slab_extend): a class of a few blocks
+     * is not worth the pages that would stay unused. */
+    pg->fresh = clean && q->taken++ != 0;
     (void)slab_extend(pg);
     queue_push_front(h, pg);
     struct block *b = slab_pop(pg);

@@ -231,6 +231,23 @@ bool os_discard(void *addr, size_t size)
     return rc == 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static _Atomic bool os_populate_ok = true; /* MADV_POPULATE_WRITE not refused yet */
+
+void os_populate(void *addr, size_t size)
+{
+    if (!atomic_load_explicit(&os_populate_ok, memory_order_relaxed))
+        return;
+    int saved = errno;
+    atomic_fetch_add_explicit(&lx_os_counters.populate_count, 1, memory_order_relaxed);
+    if (madvise(addr, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        atomic_store_explicit(&os_populate_ok, false, memory_order_relaxed);
+    errno = saved;
+}
+
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif

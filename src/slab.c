@@ -41,22 +41,43 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->swept_need = 1;
     pg->hole_blocks = 0;
     pg->marks = 0;
+    pg->fresh = 0;
 }
 
 /* Blocks are linked in address order, so a fresh slab hands them out ascending
- * and touches its pages one after another. */
+ * and touches its pages one after another.
+ *
+ * A slab made of pages never touched (`fresh`: a clean run from its arena)
+ * carves as much as it has carved so far, from LX_CARVE_BYTES up to
+ * LX_CARVE_MAX, and faults the pages of each carve past its first in with one
+ * call (os_populate) before writing the links: a class that keeps allocating
+ * pays one system call for up to four pages instead of a page fault for each
+ * (on a virtual machine a fault costs 11-15 us, a populated page about 5 us),
+ * while a class with a few blocks carves a page at a time as before. Reused
+ * pages are resident already: their slabs carve LX_CARVE_BYTES at a time. */
 bool slab_extend(struct page *pg)
 {
     size_t left = (size_t)pg->reserved - pg->capacity;
     if (left == 0)
         return false;
     size_t bs = pg->block_size;
-    size_t n = LX_CARVE_BYTES / bs;
+    size_t carved = (size_t)pg->capacity * bs;
+    size_t want = LX_CARVE_BYTES;
+    if (pg->fresh && carved > want)
+        want = carved < LX_CARVE_MAX ? carved : LX_CARVE_MAX;
+    size_t n = want / bs;
     if (n == 0)
         n = 1;
     if (n > left)
         n = left;
-    uint8_t *first = pg->start + (size_t)pg->capacity * bs;
+    uint8_t *first = pg->start + carved;
+    if (pg->fresh && n * bs > LX_CARVE_BYTES) {
+        /* The pages it starts (a page it ends a carve into is resident). */
+        uintptr_t lo = ((uintptr_t)first + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
+        uintptr_t hi = ((uintptr_t)first + n * bs + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
+        if (hi - lo > LX_PAGE_SIZE)
+            os_populate((void *)lo, hi - lo);
+    }
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     /* Every link but the last is the next block: no list-end conversion. */
     uint8_t *a = first, *last = first + (n - 1) * bs;

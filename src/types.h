@@ -84,7 +84,8 @@ struct page {
     uint64_t carved;          /* slab: capacity, as a 64-bit word (slab.h); owner */
     uint32_t block_size;      /* slab: class size; large: usable bytes */
     uint8_t div_shift;        /* slab: trailing zero bits of the block size */
-    uint8_t unused[3];
+    uint8_t fresh;            /* slab: its uncarved pages were never touched */
+    uint8_t unused[2];
     uint8_t *start;           /* slab: first block; large: the user block */
 
     _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
@@ -169,6 +170,7 @@ static_assert(sizeof(struct segment) / 64 <= UINT16_MAX, "head[] holds descripto
 struct page_queue {
     struct page *head; /* first slab to allocate from */
     struct page *tail;
+    uint64_t taken;    /* slabs the class has taken from arenas and caches */
 };
 
 /* A heap's freed runs, kept whole (RUN_CACHED, counted as used by their arena)
