@@ -856,7 +856,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     }
     bool fresh;
     void *q = NULL;
-    if (map && bi.kind == BLOCK_LARGE && !tracking) {
+    if (map && bi.kind != BLOCK_SMALL && !tracking) {
         q = huge_alloc(size, LX_ALIGN, &fresh);
         trace_tick();
     }

@@ -556,8 +556,18 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
         }
         lx_unlock(&o->lock);
     }
-    if (moved != NULL && map_size > had)
-        (void)huge_cache_fill((uint8_t *)moved + had, map_size - had);
+    /* The new end: cached pages first; the rest the program is about to write
+     * (it grew the block for that), so it is faulted in with one call, up to a
+     * segment's worth (a block grown far ahead of its use keeps the rest
+     * untouched). */
+    if (moved != NULL && map_size > had) {
+        size_t filled = huge_cache_fill((uint8_t *)moved + had, map_size - had);
+        size_t rest = map_size - had - filled;
+        if (rest > LX_SEGMENT_SIZE)
+            rest = LX_SEGMENT_SIZE;
+        if (rest > LX_PAGE_SIZE)
+            os_populate((uint8_t *)moved + had + filled, rest);
+    }
     huge_resized(moved != NULL ? moved : seg, old_map, old_usable);
     return moved != NULL ? (uint8_t *)moved + offset : NULL;
 }

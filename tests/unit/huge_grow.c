@@ -4,10 +4,14 @@
  * end faults no page in; what is left of the cached mapping stays a valid huge
  * mapping, and the segment map follows both. A large run that realloc grows to
  * 256 KiB or more becomes a huge block (a mapping of its own, below the mmap
- * threshold too), grows as one, and goes back to the arena when it shrinks. */
+ * threshold too), grows as one, and goes back to the arena when it shrinks.
+ * Pages of a new end that no cached mapping gave are faulted in by the realloc
+ * (the program grew the block to write there), up to a segment's worth. */
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "lxt.h"
+#include "os.h"
 #include "segment.h"
 
 #define MIB ((size_t)1 << 20)
@@ -113,9 +117,51 @@ static void grow_into_mapping(void)
     lx_free(r);
 }
 
+/* Resident pages of [p, p + len), both page aligned. */
+static size_t resident(const uint8_t *p, size_t len)
+{
+    static unsigned char vec[(16 * MIB) / 4096];
+    CHECK(len <= sizeof vec * 4096 && mincore((void *)p, len, vec) == 0, "mincore");
+    size_t n = 0;
+    for (size_t i = 0; i < len / 4096; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+static void populate_on_growth(void)
+{
+    lx_malloc_trim(0); /* no cached mapping to fill from */
+    uint8_t *p = lx_malloc(2 * MIB);
+    CHECK(p != NULL && segment_huge_containing(p) != NULL, "2 MiB is a huge block");
+    memset(p, 0x11, 2 * MIB);
+    uint64_t calls = atomic_load(&lx_os_counters.populate_count);
+    p = lx_realloc(p, 12 * MIB);
+    CHECK(p != NULL, "realloc to 12 MiB");
+    CHECK(atomic_load(&lx_os_counters.populate_count) > calls, "the realloc faulted nothing in");
+    /* Whether this kernel knows MADV_POPULATE_WRITE (Linux 5.14). */
+    void *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(probe != MAP_FAILED, "mmap");
+    bool populated = madvise(probe, 4096, 23 /* MADV_POPULATE_WRITE */) == 0;
+    munmap(probe, 4096);
+    /* The block starts a page into its mapping: its new end starts at 2 MiB. */
+    size_t first = resident(p + 2 * MIB, LX_SEGMENT_SIZE);
+    size_t beyond = resident(p + 2 * MIB + LX_SEGMENT_SIZE + 4096, 4 * MIB);
+    /* A kernel without MADV_POPULATE_WRITE leaves the new end to page faults. */
+    CHECK(!populated || first >= LX_SEGMENT_SIZE / 4096 - 1,
+          "%zu of the first %zu new pages resident after the realloc", first,
+          (size_t)LX_SEGMENT_SIZE / 4096);
+    CHECK(beyond == 0, "%zu pages resident beyond the segment's worth faulted in", beyond);
+    for (size_t i = 0; i < 2 * MIB; i += 4096)
+        CHECK(p[i] == 0x11, "byte %zu lost by the growth", i);
+    memset(p, 0x22, 12 * MIB);
+    lx_free(p);
+    lx_malloc_trim(0);
+}
+
 int main(void)
 {
     cache_fill();
+    populate_on_growth();
     grow_into_mapping();
     CHECK(lx_heap_check() == 0, "heap check");
     printf("huge_grow: ok\n");
