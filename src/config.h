@@ -87,6 +87,8 @@
 #define LX_CARVE_BYTES 4096          /* bytes of fresh blocks carved at a time, */
 #define LX_CARVE_MAX 16384           /* up to this much at once from untouched pages */
 #define LX_RETURNED_LOOKAHEAD 4      /* slabs looked at for remote frees before carving */
+#define LX_IDLE_HEAP_NS (20ull * 1000 * 1000) /* a heap whose owner took no allocation slow */
+                                              /* path for this long gives its full slabs up */
 #define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
 #define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */
 #define LX_SWEEP_SHIFT 6             /* this many and 1/2^shift of its slab pages anew */

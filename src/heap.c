@@ -21,6 +21,10 @@
  * slabs for pages on which every block is free and gives them back (slab.c,
  * holes); malloc_trim does the same for the caller's heap and the orphans.
  *
+ * Idle heaps: a full slab of a thread heap whose owner has not allocated on a
+ * slow path for a while goes to a thread that allocates and frees into it
+ * (heap_steal), under the owner's full_lock.
+ *
  * Heap structures are never unmapped: a remote free may still be pushing on an
  * exited thread's heap, and that heap lives on as an orphan that the next new
  * thread adopts whole. Meanwhile other threads' slow paths return its empty
@@ -83,6 +87,7 @@ static struct heap *heap_new_locked(uint32_t owned)
     h->arena = arena_pick();
     h->id = ++lx_heap_ids;
     h->owned = owned;
+    h->stealable = owned == HEAP_OWNED_THREAD;
     h->next_all = lx_heaps_all;
     lx_heaps_all = h;
     if (owned != HEAP_FIRST_CLASS)
@@ -226,16 +231,25 @@ static bool heap_mark_full(struct heap *h, struct page *pg)
                                                  memory_order_acq_rel, memory_order_relaxed))
         return false;
     queue_remove(h, pg);
+    lx_lock(&h->full_lock);
     pg->local_key = (uintptr_t)h | LX_KEY_FULL;
     full_push(h, pg);
+    lx_unlock(&h->full_lock);
     return true;
 }
 
-/* A full slab has a free block again: queue it at the back. */
-static void heap_unfull(struct heap *h, struct page *pg)
+/* A full slab has a free block again: queue it at the back. False if another
+ * thread took it meanwhile (heap_steal): it is not this heap's any more. */
+static bool heap_unfull(struct heap *h, struct page *pg)
 {
+    lx_lock(&h->full_lock);
+    if (pg->local_key != ((uintptr_t)h | LX_KEY_FULL)) {
+        lx_unlock(&h->full_lock);
+        return false;
+    }
     full_remove(h, pg);
     pg->local_key = (uintptr_t)h;
+    lx_unlock(&h->full_lock);
     /* Withdraw the request unless a remote free already took it (its block is then
      * on delayed_free, and comes back as a local free of a queued slab). */
     uintptr_t old = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
@@ -244,14 +258,64 @@ static void heap_unfull(struct heap *h, struct page *pg)
                                                   memory_order_relaxed, memory_order_relaxed)) {
     }
     queue_push_back(h, pg);
+    return true;
 }
 
+static void slab_push_remote(struct page *pg, struct block *b);
+
+/*
+ * Taking over an idle heap's full slab. A thread that allocates and then stops
+ * allocating (blocked in a join, waiting for work) while other threads free
+ * what it allocated would keep those blocks from everyone: they wait on its
+ * slabs until it takes a slow path again. So a thread that frees into a full
+ * slab of another thread's heap whose owner took no allocation slow path for
+ * LX_IDLE_HEAP_NS before the freeing thread's own last one takes the slab into
+ * its own queue, and its frees into it become local ones. (A thread that only
+ * frees has no recent slow path of its own: it never takes a slab it would not
+ * allocate from.) The owner touches a full slab only under its full_lock and
+ * after checking the key (heap_unfull), its fast paths never (the direct table
+ * holds queued slabs only, and the free fast path wants the key without
+ * flags), so the slab's lists are as the owner left them. The thief holds its
+ * own full_lock, so nobody can take the slab from it before it is on its list,
+ * and only tries the owner's: two threads taking from each other cannot
+ * deadlock. First-class heaps (xheap.c) keep their slabs.
+ */
+static bool heap_steal(struct heap *h, struct heap *owner, struct page *pg)
+{
+    if (h == &lx_empty_heap || !h->stealable || !owner->stealable)
+        return false;
+    uint64_t mine = atomic_load_explicit(&h->busy_ns, memory_order_relaxed);
+    uint64_t theirs = atomic_load_explicit(&owner->busy_ns, memory_order_relaxed);
+    if (theirs + LX_IDLE_HEAP_NS > mine)
+        return false;
+    lx_lock(&h->full_lock);
+    if (!lx_trylock(&owner->full_lock)) {
+        lx_unlock(&h->full_lock);
+        return false;
+    }
+    bool taken = pg->local_key == ((uintptr_t)owner | LX_KEY_FULL);
+    if (taken) {
+        full_remove(owner, pg);
+        pg->local_key = (uintptr_t)h | LX_KEY_FULL;
+        full_push(h, pg);
+    }
+    lx_unlock(&owner->full_lock);
+    lx_unlock(&h->full_lock);
+    if (taken)
+        h->slab_pages += pg->run_pages;
+    return taken;
+}
+
+/* A free into a slab of h (its key said so when the free was sent here); if
+ * another thread took the slab since, a remote free into it. */
 static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
 {
+    if ((pg->local_key & LX_KEY_FULL) != 0 && !heap_unfull(h, pg)) {
+        slab_push_remote(pg, b);
+        return;
+    }
     lx_assert((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h);
     lx_assert(pg->used > 0);
-    if ((pg->local_key & LX_KEY_FULL) != 0)
-        heap_unfull(h, pg);
     block_set_next(b, pg->local_free);
     pg->local_free = b;
     if (--pg->used == 0)
@@ -299,7 +363,12 @@ static void heap_take_delayed(struct heap *h)
             check_corrupt_list(pg->block_size, pg->start, b, next);
             next = NULL;
         }
-        heap_local_free(h, pg, b);
+        /* Its slab was full and this heap's when b came; another heap may
+         * have taken it since (only this thread could take it back). */
+        if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
+            slab_push_remote(pg, b);
+        else
+            heap_local_free(h, pg, b);
         b = next;
     }
 }
@@ -308,10 +377,13 @@ static void heap_take_delayed(struct heap *h)
 
 static void heap_release_slab(struct heap *h, struct page *pg)
 {
-    if ((pg->local_key & LX_KEY_FULL) != 0)
+    if ((pg->local_key & LX_KEY_FULL) != 0) {
+        lx_lock(&h->full_lock);
         full_remove(h, pg);
-    else
+        lx_unlock(&h->full_lock);
+    } else {
         queue_remove(h, pg);
+    }
     h->slab_pages -= h->slab_pages < pg->run_pages ? h->slab_pages : pg->run_pages;
     pg->local_key = 0;
     pg->free = pg->local_free = NULL;
@@ -417,6 +489,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     if (heap_check(h) != 0)
         lx_fatal("heap %u is inconsistent", h->id);
 #endif
+    atomic_store_explicit(&h->busy_ns, os_now_coarse_ns(), memory_order_relaxed);
     heap_take_delayed(h);
     struct page_queue *q = &h->queues[cls];
     struct page *pg = q->head;
@@ -513,10 +586,19 @@ void heap_free_slab_slow(struct heap *h, struct page *pg, struct block *b)
     if (LX_STATS && h != &lx_empty_heap &&
         LX_UNLIKELY((++h->remote_frees & (LX_STATS_FLUSH_FREES - 1)) == 0))
         heap_flush_stats(h);
-    /* Remote: push on the slab's xthread_free, unless the slab is full and waits
-     * to hear of a free; then claim that (clear the bit) and hand the block to
-     * the owner heap's delayed list. */
-    struct heap *owner = (struct heap *)(key & ~LX_KEY_FLAGS);
+    if ((key & LX_KEY_FULL) != 0 && heap_steal(h, (struct heap *)(key & ~LX_KEY_FLAGS), pg)) {
+        heap_local_free(h, pg, b);
+        return;
+    }
+    slab_push_remote(pg, b);
+}
+
+/* Remote: push on the slab's xthread_free, unless the slab is full and waits
+ * to hear of a free; then claim that (clear the bit) and hand the block to the
+ * owner heap's delayed list. */
+static void slab_push_remote(struct page *pg, struct block *b)
+{
+    struct heap *owner = (struct heap *)(pg->local_key & ~LX_KEY_FLAGS);
     uintptr_t old = atomic_load_explicit(&pg->xthread_free, memory_order_relaxed);
     for (;;) {
         if ((old & LX_XFREE_NOTIFY) != 0) {
@@ -549,8 +631,11 @@ struct heap *heap_attach_thread(void)
     } else {
         h = heap_new_locked(HEAP_OWNED_THREAD);
     }
-    if (h != NULL)
+    if (h != NULL) {
         h->owned = HEAP_OWNED_THREAD;
+        /* Not busy until its new owner allocates (heap_steal). */
+        atomic_store_explicit(&h->busy_ns, 0, memory_order_relaxed);
+    }
     lx_unlock(&lx_heaps_lock);
     return h;
 }
@@ -608,13 +693,19 @@ void heap_flush_stats(struct heap *h)
 
 /* ---- fork --------------------------------------------------------------- */
 
+/* The full lists' locks too: a thread taking a slab at the fork would leave two
+ * lists half changed in the child. */
 void heaps_fork_prepare(void)
 {
     lx_lock(&lx_heaps_lock);
+    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all)
+        lx_lock(&h->full_lock);
 }
 
 void heaps_fork_parent(void)
 {
+    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all)
+        lx_unlock(&h->full_lock);
     lx_unlock(&lx_heaps_lock);
 }
 
@@ -648,6 +739,8 @@ void heaps_fast_paths_changed(void)
  * holds), so they stay adoptable. */
 void heaps_fork_child(void)
 {
+    for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all)
+        lx_lock_reset(&h->full_lock);
     lx_lock_reset(&lx_heaps_lock);
 }
 
@@ -655,8 +748,8 @@ void heaps_fork_child(void)
 
 /* Count the blocks of one slab free list, checking that each lies in the slab's
  * carved part at a block boundary; a bad link stops the walk (and is reported). */
-static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
-                              size_t *problems)
+LX_RARE static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
+                                      size_t *problems)
 {
     size_t count = 0;
     uintptr_t start = (uintptr_t)pg->start;
@@ -676,7 +769,7 @@ static size_t slab_check_list(struct heap *h, struct page *pg, struct block *b,
     return count;
 }
 
-static size_t slab_check(struct heap *h, struct page *pg)
+LX_RARE static size_t slab_check(struct heap *h, struct page *pg)
 {
     size_t problems = 0;
     if (pg->capacity > pg->reserved || pg->block_size == 0 ||
@@ -694,7 +787,7 @@ static size_t slab_check(struct heap *h, struct page *pg)
     return problems;
 }
 
-size_t heap_check(struct heap *h)
+LX_RARE size_t heap_check(struct heap *h)
 {
     size_t problems = 0;
     if (h == NULL || h == &lx_empty_heap)
@@ -726,6 +819,7 @@ size_t heap_check(struct heap *h)
         }
     }
     struct page *prev = NULL;
+    lx_lock(&h->full_lock); /* against heap_steal */
     for (struct page *pg = h->full; pg != NULL; pg = pg->next) {
         if (pg->prev != prev || pg->local_key != ((uintptr_t)h | LX_KEY_FULL) ||
             pg->kind != RUN_SLAB) {
@@ -736,10 +830,11 @@ size_t heap_check(struct heap *h)
         problems += slab_check(h, pg);
         prev = pg;
     }
+    lx_unlock(&h->full_lock);
     return problems;
 }
 
-size_t heaps_check_orphans(void)
+LX_RARE size_t heaps_check_orphans(void)
 {
     size_t problems = 0;
     lx_lock(&lx_heaps_lock);

@@ -6,8 +6,10 @@
  * Lock order, outermost first: global lock (registry, orphans, init) -> arena locks
  * in index order -> the brk lock (segment.c, taken under an arena lock) and the
  * huge cache's lock (large.c, taken alone). The debug quarantine's lock and the
- * profiler's table locks (prof.c) are leaves, taken last. fork's prepare handler
- * takes them in that order.
+ * profiler's table locks (prof.c) are leaves, taken last. A heap's full_lock is a
+ * leaf too: nothing is taken under it, except that heap_steal holds its own and
+ * tries (never waits for) another heap's. fork's prepare handler takes them in
+ * that order, the heaps' full locks right after the global lock.
  */
 #ifndef LX_LOCK_H
 #define LX_LOCK_H

@@ -621,7 +621,7 @@ void arenas_reset_locks(void)
  * must point every page at its run, free blocks must be aligned, on the right
  * list, and never next to a free buddy of the same order (it would have merged).
  */
-size_t arena_check(struct arena *a)
+LX_RARE size_t arena_check(struct arena *a)
 {
     size_t problems = 0;
     lx_lock(&a->lock);

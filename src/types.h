@@ -36,6 +36,7 @@
 
 #include "compiler.h"
 #include "config.h"
+#include "lock.h"
 
 struct heap;
 struct arena;
@@ -196,7 +197,8 @@ struct seg_cache {
 struct heap {
     struct page *_Atomic direct[LX_DIRECT_COUNT];  /* (size+15)/16 -> slab serving it */
     struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
-    struct page *full;                             /* slabs with none, all classes */
+    struct page *full;                             /* slabs with none, all classes; */
+                                                   /* full_lock */
     struct seg_cache segs;                         /* normal segments free() met */
     _Atomic(struct block *) delayed_free;          /* remote frees into full slabs; any thread */
     struct arena *arena;                           /* where page runs come from */
@@ -208,6 +210,10 @@ struct heap {
     uint64_t slab_pages;                           /* pages in this heap's slabs (about); owner */
     uint64_t sweep_pages;                          /* slab pages taken since the last sweep; owner */
     uint32_t remote_frees;                         /* frees into other heaps' slabs; owner */
+    lx_lock_t full_lock;                           /* `full` and its slabs' local_key, */
+                                                   /* against heap_steal */
+    bool stealable;                                /* a thread's heap (fixed at creation) */
+    _Atomic uint64_t busy_ns;                      /* the owner's last allocation slow path */
     struct run_cache runs;                         /* freed runs kept for reuse; owner */
     uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
                                                    /* entry (stats_class_allocs); owner */
