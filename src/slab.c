@@ -72,7 +72,8 @@ bool slab_extend(struct page *pg)
         n = left;
     uint8_t *first = pg->start + carved;
     if (pg->fresh && n * bs > LX_CARVE_BYTES) {
-        /* The pages it starts (a page it ends a carve into is resident). */
+        /* The whole pages from the carve's first page boundary on: the page it
+         * starts inside (if any) was touched by the carve before it. */
         uintptr_t lo = ((uintptr_t)first + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
         uintptr_t hi = ((uintptr_t)first + n * bs + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
         if (hi - lo > LX_PAGE_SIZE)
