@@ -857,7 +857,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     bool fresh;
     void *q = NULL;
     if (map && bi.kind != BLOCK_SMALL && !tracking) {
-        q = huge_alloc(size, LX_ALIGN, &fresh);
+        q = huge_alloc(huge_grow_size(size), LX_ALIGN, &fresh);
         trace_tick();
     }
     if (q == NULL)

@@ -103,6 +103,10 @@
 #define LX_REALLOC_MAP_MIN ((size_t)256 << 10)
 #define LX_TRIM_THRESHOLD_DEFAULT ((size_t)8 << 20)  /* empty segments kept mapped */
 #define LX_HUGE_HEADER LX_PAGE_SIZE                  /* header page of a direct mapping */
+/* A transparent huge page (x86-64, and arm64 with 4 KiB pages). Huge blocks ask
+ * the kernel for them, and a huge block that realloc grows to half of one or
+ * more maps up to a multiple of one (huge_grow_size). */
+#define LX_HUGE_PAGE_SIZE ((size_t)2 << 20)
 
 #define LX_PURGE_DELAY_MS_DEFAULT 200             /* free runs older than this go back */
 #define LX_PURGE_SLACK_PAGES 512                  /* dirty pages an arena may always keep */
@@ -136,6 +140,7 @@ static_assert(2 * (LX_SMALL_MAX * LX_SLAB_MIN_BLOCKS / LX_PAGE_SIZE) <= LX_SLAB_
               "every class's slab fits LX_SLAB_MAX_PAGES");
 static_assert(LX_LARGE_MAX <= LX_SEGMENT_SIZE / 2, "a large run fits a segment's buddy");
 static_assert(LX_MMAP_THRESHOLD_DEFAULT <= LX_LARGE_MAX, "threshold within large runs");
+static_assert(LX_SEGMENT_SIZE % LX_HUGE_PAGE_SIZE == 0, "segments hold whole huge pages");
 static_assert((LX_ALIGN & (LX_ALIGN - 1)) == 0, "alignment is a power of two");
 static_assert(LX_SLAB_MIN_PAGES >= (1 << LX_DESC_ROT),
               "a slab covers its first descriptor group (segment_group_page)");

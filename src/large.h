@@ -64,6 +64,11 @@ void huge_cache_counts(size_t *cached, size_t *unmapped);
  * the caller copies (also when a cached mapping that fits makes that cheaper). */
 void *huge_realloc(struct segment *seg, size_t size, bool exact) LX_WUR;
 
+/* What to ask huge_alloc for when realloc moves a block that grows to `size`:
+ * from half a huge page on, enough for the mapping to end on a huge-page
+ * boundary, so that the pages it grows into can be huge pages (see large.c). */
+size_t huge_grow_size(size_t size);
+
 LX_INLINE size_t huge_usable(const struct segment *seg)
 {
     return seg->huge_map_size - seg->huge_offset;

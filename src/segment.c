@@ -233,8 +233,7 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
         (void)os_unmap(seg, map_size);
         return NULL;
     }
-    if (lx_opt.thp >= 0)
-        os_advise_hugepages(seg, map_size, lx_opt.thp == 1);
+    os_advise_hugepages(seg, map_size, lx_opt.thp != 0); /* large.c: huge pages */
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_HUGE;
     seg->huge_map_size = map_size;
@@ -332,6 +331,8 @@ struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
     void *target = os_map_aligned(new_size, LX_SEGMENT_SIZE);
     if (target == NULL)
         return NULL;
+    /* The moved pages keep their mapping's advice; the new end is the target's. */
+    os_advise_hugepages(target, new_size, lx_opt.thp != 0);
     if (!segmap_reserve((uintptr_t)target, new_size)) {
         (void)os_unmap(target, new_size);
         return NULL;

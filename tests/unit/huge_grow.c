@@ -6,7 +6,8 @@
  * 256 KiB or more becomes a huge block (a mapping of its own, below the mmap
  * threshold too), grows as one, and goes back to the arena when it shrinks.
  * Pages of a new end that no cached mapping gave are faulted in by the realloc
- * (the program grew the block to write there), up to a segment's worth. */
+ * (the program grew the block to write there), up to a segment's worth that
+ * ends on a huge-page boundary (a huge page there would be resident whole). */
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -27,18 +28,22 @@ static void cache_fill(void)
 {
     /* A block to grow, and a bigger one freed into the cache, both written. */
     uint8_t *grow = lx_malloc(2 * MIB);
-    uint8_t *gone = lx_malloc(3 * MIB);
+    uint8_t *gone = lx_malloc(5 * MIB);
     CHECK(grow != NULL && gone != NULL, "allocations");
     memset(grow, 0x5a, 2 * MIB);
-    memset(gone, 0xa5, 3 * MIB);
+    memset(gone, 0xa5, 5 * MIB);
     struct segment *cs = segment_huge_containing(gone);
     CHECK(cs != NULL && segment_valid(cs), "huge header of the block to free");
     size_t cached_size = cs->huge_map_size;
     lx_free(gone);
     CHECK(cs->huge_cached == 1, "freed huge block not cached");
 
-    /* 4 MiB: more than the cached mapping holds, so no copy into it; the block
-     * grows (in place or moved) and its new 2 MiB come from the cached pages. */
+    /* 4 MiB: the block's mapping grows to the next huge-page boundary, 6 MiB,
+     * more than the cached mapping holds, so no copy into it; the block grows
+     * (in place or moved) and its new end comes from the cached pages. */
+    struct segment *old = segment_huge_containing(grow);
+    CHECK(old != NULL, "huge header of the block to grow");
+    size_t old_map = old->huge_map_size;
     long before = minor_faults();
     uint8_t *grown = lx_realloc(grow, 4 * MIB);
     CHECK(grown != NULL, "realloc to 4 MiB");
@@ -50,14 +55,17 @@ static void cache_fill(void)
      * Allow for the odd fault of the test's own pages. */
     CHECK(faults < 64, "growing faulted in %ld pages: the cached pages were not used", faults);
 
-    /* The cached mapping gave its last 2 MiB and stays cached, smaller. */
-    CHECK(segment_valid(cs) && cs->huge_cached == 1, "cached mapping's header after the move");
-    CHECK(cs->huge_map_size == cached_size - 2 * MIB, "cached mapping is %zu bytes, not %zu",
-          cs->huge_map_size, cached_size - 2 * MIB);
-    CHECK(segmap_get((uintptr_t)cs) == SEGMAP_HUGE, "cached mapping's chunk left the map");
+    /* The cached mapping gave its last pages, as many as the new end needed,
+     * and stays cached, smaller. */
     struct segment *gs = segment_huge_containing(grown + 4 * MIB - 1);
     CHECK(gs != NULL && segment_valid(gs) && (uint8_t *)gs + gs->huge_offset == grown,
           "grown block's header from its end");
+    CHECK(gs->huge_map_size == 6 * MIB, "grown mapping is %zu bytes, not 6 MiB", gs->huge_map_size);
+    size_t given = gs->huge_map_size - old_map;
+    CHECK(segment_valid(cs) && cs->huge_cached == 1, "cached mapping's header after the move");
+    CHECK(cs->huge_map_size == cached_size - given, "cached mapping is %zu bytes, not %zu",
+          cs->huge_map_size, cached_size - given);
+    CHECK(segmap_get((uintptr_t)cs) == SEGMAP_HUGE, "cached mapping's chunk left the map");
     CHECK(lx_malloc_usable_size(grown) >= 4 * MIB, "grown block's usable size");
 
     lx_free(grown);
