@@ -36,7 +36,7 @@
  * to its new end, inside the 2 MiB that the next step completes. So a growing
  * block of at least half a huge page maps up to a huge-page boundary
  * (huge_grow_size; less than 2 MiB more, and only what the program writes is
- * resident). Where faulting in a small page costs several microseconds (a guest
+ * resident), unless huge pages are refused. Where faulting in a small page costs several microseconds (a guest
  * whose page tables the hypervisor shadows, say), a huge page costs what a dozen
  * small ones do, not 512 times as much, and a moved one nothing at its next touch.
  *
@@ -519,7 +519,7 @@ static void huge_resized(struct segment *seg, size_t old_map, size_t old_usable)
 
 size_t huge_grow_size(size_t size)
 {
-    if (size < LX_HUGE_PAGE_SIZE / 2 || size > SIZE_MAX / 2)
+    if (size < LX_HUGE_PAGE_SIZE / 2 || size > SIZE_MAX / 2 || lx_opt.thp == 0)
         return size;
     size_t end = (LX_HUGE_HEADER + size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1);
     return end - LX_HUGE_HEADER;
@@ -539,7 +539,7 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
     size_t old_map = seg->huge_map_size;
     size_t old_usable = huge_usable(seg);
     size_t map_size = (offset + size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
-    if (!exact && size >= LX_HUGE_PAGE_SIZE / 2)
+    if (!exact && size >= LX_HUGE_PAGE_SIZE / 2 && lx_opt.thp != 0)
         map_size = (map_size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1);
     size_t keep = (map_size + LX_SEGMENT_MASK) & ~(size_t)LX_SEGMENT_MASK;
     if (map_size > old_map) {

@@ -66,7 +66,8 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact) LX_WUR;
 
 /* What to ask huge_alloc for when realloc moves a block that grows to `size`:
  * from half a huge page on, enough for the mapping to end on a huge-page
- * boundary, so that the pages it grows into can be huge pages (see large.c). */
+ * boundary, so that the pages it grows into can be huge pages (see large.c);
+ * `size` itself when huge pages are refused (LXMALLOC_THP=0). */
 size_t huge_grow_size(size_t size);
 
 LX_INLINE size_t huge_usable(const struct segment *seg)

@@ -3,7 +3,8 @@
  * mremap had to move too, and LXMALLOC_THP=0 refuses them ("nh"); the test runs
  * itself again under that setting. A block that realloc grows to half a huge page
  * or more maps up to a huge-page boundary (its usable size ends on one), from a
- * large run and from a huge block alike; malloc does not round. */
+ * large run and from a huge block alike, unless huge pages are refused; malloc
+ * does not round. */
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -75,7 +76,7 @@ static void advice(const char *flag)
     lx_free(q);
 }
 
-static void growth_rounding(void)
+static void growth_rounding(bool refused)
 {
     /* malloc does not round: a fresh 3 MiB block (no cached mapping to take,
      * which would be cut at a segment boundary) ends where it was asked to. */
@@ -93,11 +94,13 @@ static void growth_rounding(void)
     memset(p, 0x11, 100 << 10);
     p = lx_realloc(p, 1200 << 10);
     CHECK(p != NULL && segment_huge_containing(p) != NULL, "1200 KiB grown is not a huge block");
-    CHECK(ends_on_huge_page(p), "a run grown to 1200 KiB ends %zu bytes into a huge page",
+    CHECK(ends_on_huge_page(p) == !refused, "a run grown to 1200 KiB ends %zu bytes into a huge page",
           (size_t)(((uintptr_t)p + lx_malloc_usable_size(p)) % LX_HUGE_PAGE_SIZE));
+    CHECK(!refused || lx_malloc_usable_size(p) < (1200 << 10) + LX_PAGE_SIZE,
+          "rounded up with huge pages refused");
     /* A huge block growing: the same. */
     p = lx_realloc(p, 2 * MIB + 100);
-    CHECK(p != NULL && ends_on_huge_page(p), "a huge block grown past 2 MiB");
+    CHECK(p != NULL && ends_on_huge_page(p) == !refused, "a huge block grown past 2 MiB");
     CHECK(lx_malloc_usable_size(p) >= 2 * MIB + 100, "usable size");
     for (size_t i = 0; i < (100 << 10); i++)
         CHECK(p[i] == 0x11, "byte %zu lost", i);
@@ -119,7 +122,7 @@ int main(int argc, char **argv)
     const char *thp = getenv("LXMALLOC_THP");
     bool refused = thp != NULL && strcmp(thp, "0") == 0;
     advice(refused ? "nh" : "hg");
-    growth_rounding();
+    growth_rounding(refused);
     CHECK(lx_heap_check() == 0, "heap check");
     if (thp == NULL) {
         /* Once more with huge pages refused (options are read at the first
