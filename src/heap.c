@@ -610,8 +610,9 @@ static void slab_push_remote(struct page *pg, struct block *b)
             }
             continue;
         }
-        block_set_next(b, (struct block *)old);
-        if (atomic_compare_exchange_weak_explicit(&pg->xthread_free, &old, (uintptr_t)b,
+        block_set_next(b, (struct block *)LX_XFREE_LIST(old));
+        uintptr_t count = (old & ~(LX_XFREE_ONE - 1)) + LX_XFREE_ONE; /* wraps to 0: see slab.c */
+        if (atomic_compare_exchange_weak_explicit(&pg->xthread_free, &old, (uintptr_t)b | count,
                                                   memory_order_release, memory_order_relaxed))
             return;
     }

@@ -4,8 +4,8 @@
  * lists (the idea of free-list sharding):
  *   free         blocks to allocate from; only the owner pops;
  *   local_free   blocks the owner freed; only the owner pushes;
- *   xthread_free blocks other threads freed; pushed with one CAS, taken by the
- *                owner with one exchange.
+ *   xthread_free blocks other threads freed, with their count in the same word;
+ *                pushed with one CAS, taken by the owner with one exchange.
  * `used` counts blocks handed out and not yet back on free/local_free, so a slab
  * whose used reaches 0 is entirely free, remote frees included.
  */

@@ -66,6 +66,13 @@ enum run_kind {
 /* Bit in page.xthread_free: the slab is full; the next remote free goes to the
  * owner heap's delayed_free list instead, which tells the owner. */
 #define LX_XFREE_NOTIFY ((uintptr_t)1)
+/* The top bits of page.xthread_free count the blocks on its list (blocks lie
+ * below 2^LX_ADDRESS_BITS, and a slab has far fewer than 2^16), so the owner
+ * takes the list without walking it (slab_collect_thread). */
+#define LX_XFREE_COUNT_SHIFT 48
+#define LX_XFREE_ONE ((uintptr_t)1 << LX_XFREE_COUNT_SHIFT)
+/* The list's first block (or NULL) in an xthread_free word. */
+#define LX_XFREE_LIST(tf) ((tf) & (LX_XFREE_ONE - 1) & ~LX_XFREE_NOTIFY)
 
 /*
  * Page-run descriptor, 128 bytes. The first 64 bytes are all the malloc and free
@@ -89,7 +96,7 @@ struct page {
     uint8_t unused[2];
     uint8_t *start;           /* slab: first block; large: the user block */
 
-    _Atomic(uintptr_t) xthread_free; /* remote frees: list | LX_XFREE_NOTIFY; any thread */
+    _Atomic(uintptr_t) xthread_free; /* remote frees: count | list | LX_XFREE_NOTIFY */
     struct page *next;         /* heap queue, full list, or arena free list */
     struct page *prev;
     uint16_t run_pages;        /* length of the run in pages */
@@ -165,6 +172,9 @@ struct segment {
 #define LX_SEGMENT_META_PAGES ((LX_SEGMENT_META_DATA_PAGES + 1 + 15) & ~(size_t)15)
 
 static_assert(sizeof(struct page) == 128, "page descriptor is 128 bytes");
+static_assert(LX_ADDRESS_BITS <= LX_XFREE_COUNT_SHIFT, "remote-free counts sit above addresses");
+static_assert(LX_SLAB_MAX_PAGES * LX_PAGE_SIZE / LX_ALIGN < ((size_t)1 << (64 - LX_XFREE_COUNT_SHIFT)),
+              "a slab's blocks fit the remote-free count");
 static_assert(offsetof(struct segment, desc) % 64 == 0, "descriptors cache-aligned");
 static_assert(sizeof(struct segment) / 64 <= UINT16_MAX, "head[] holds descriptor lines");
 
