@@ -275,8 +275,10 @@ static void *alloc_any_once(size_t size, size_t alignment, bool *fresh)
         }
         size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
         if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size) {
-            void *p = large_alloc(h->arena, &h->runs, size,
+            void *p = large_alloc(h->arena, &h->runs, &h->large, size,
                                   alignment < LX_ALIGN ? LX_ALIGN : alignment);
+            if (LX_UNLIKELY(stats_large_unflushed(&h->large)))
+                heap_flush_stats(h);
             trace_tick();
             return p;
         }
@@ -635,7 +637,13 @@ static void free_known_block(void *p, const struct block_info *bi)
         if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(h, bi->pg, p);
         } else {
-            large_free(bi->pg, h != &lx_empty_heap ? &h->runs : NULL);
+            if (h != &lx_empty_heap) {
+                large_free(bi->pg, &h->runs, &h->large);
+                if (LX_UNLIKELY(stats_large_unflushed(&h->large)))
+                    heap_flush_stats(h);
+            } else {
+                large_free(bi->pg, NULL, NULL);
+            }
             trace_tick();
         }
         break;

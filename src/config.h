@@ -19,6 +19,7 @@
 #define LX_STATS 1
 #endif
 #define LX_STATS_FLUSH_FREES 256 /* remote frees between two publications of a heap's counts */
+#define LX_STATS_LARGE_SLACK ((int64_t)1 << 20) /* live large bytes a heap may leave unpublished */
 
 /* LX_FAULT_INJECT: 1 builds the OS layer's failure injection for tests (os_fault_set
  * in os.h makes a chosen mapping call fail). Never on in a shipped library. */

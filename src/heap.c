@@ -688,6 +688,8 @@ void heap_flush_stats(struct heap *h)
     int64_t live = 0;
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++)
         live += (int64_t)(stats_class_allocs(h, c) - h->free_count[c]) * (int64_t)lx_classes[c].size;
+    h->large.live_flushed = (int64_t)(h->large.alloc_bytes - h->large.free_bytes);
+    live += h->large.live_flushed;
     stats_live_add(live - h->live_flushed);
     h->live_flushed = live;
 }

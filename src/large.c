@@ -54,7 +54,8 @@
 #include "segment.h"
 #include "stats.h"
 
-void *large_alloc(struct arena *a, struct run_cache *rc, size_t size, size_t alignment)
+void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
+                  size_t alignment)
 {
     size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
     size_t npages = (size + extra + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
@@ -73,7 +74,7 @@ void *large_alloc(struct arena *a, struct run_cache *rc, size_t size, size_t ali
         (uint32_t)((uintptr_t)run + ((size_t)pg->run_pages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;
     pg->used = 1;
-    stats_large((int64_t)pg->block_size, 1);
+    stats_large(lc, pg->block_size, 1);
     return (void *)user;
 }
 
@@ -130,7 +131,7 @@ static void owner_unlink_huge_locked(struct large_owner *o, struct segment *seg)
 
 void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment)
 {
-    void *p = large_alloc(a, NULL, size, alignment);
+    void *p = large_alloc(a, NULL, NULL, size, alignment);
     if (p != NULL)
         owner_link_run(o, segment_page_of(segment_of(p), p));
     return p;
@@ -159,7 +160,7 @@ void large_owner_release_all(struct large_owner *o)
         struct page *next = runs->next;
         runs->next = runs->prev = NULL;
         runs->local_key = 0;
-        large_free(runs, NULL);
+        large_free(runs, NULL, NULL);
         runs = next;
     }
     while (huge != NULL) {
@@ -171,13 +172,13 @@ void large_owner_release_all(struct large_owner *o)
     }
 }
 
-void large_free(struct page *pg, struct run_cache *rc)
+void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc)
 {
     if (pg->local_key != 0) {
         owner_unlink_run(pg);
         rc = NULL; /* a first-class heap's run: its heap may be going away */
     }
-    stats_large((int64_t)pg->block_size, 0);
+    stats_large(lc, pg->block_size, 0);
     pg->used = 0;
     pg->start = NULL;
     if (rc == NULL || !run_cache_put(rc, pg))

@@ -29,9 +29,11 @@ struct large_owner {
 /* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. The
  * run comes from `rc` (a heap's cache of freed runs, or NULL) if it holds one of
  * the length or up to a quarter longer, else from arena `a`; large_free puts it
- * in `rc` if it may, else gives it to its arena. */
-void *large_alloc(struct arena *a, struct run_cache *rc, size_t size, size_t alignment) LX_WUR;
-void large_free(struct page *pg, struct run_cache *rc);
+ * in `rc` if it may, else gives it to its arena. Both count the run in `lc` (a
+ * heap's counters; NULL: the process-wide ones). */
+void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
+                  size_t alignment) LX_WUR;
+void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc);
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
  * huge_free take it off again. */

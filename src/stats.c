@@ -46,8 +46,19 @@ void stats_live_add(int64_t delta)
     stats_update_peak();
 }
 
-void stats_large(int64_t bytes, int alloc)
+void stats_large(struct large_counts *lc, size_t size, int alloc)
 {
+    int64_t bytes = (int64_t)size;
+    if (lc != NULL) {
+        if (alloc) {
+            lc->allocs++;
+            lc->alloc_bytes += size;
+        } else {
+            lc->frees++;
+            lc->free_bytes += size;
+        }
+        return;
+    }
     if (alloc) {
         atomic_fetch_add_explicit(&lx_gstats.large_alloc_count, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&lx_gstats.large_alloc_bytes, (uint64_t)bytes,
@@ -93,8 +104,13 @@ LX_RARE void stats_snapshot(struct stats_snapshot *s)
 {
     *s = (struct stats_snapshot){0};
     uint64_t frees[LX_CLASS_COUNT] = {0};
+    uint64_t la = 0, lf = 0, lab = 0, lfb = 0; /* the heaps' large runs */
     lx_lock(&lx_heaps_lock);
     for (struct heap *h = lx_heaps_all; h != NULL; h = h->next_all) {
+        la += h->large.allocs;
+        lf += h->large.frees;
+        lab += h->large.alloc_bytes;
+        lfb += h->large.free_bytes;
         s->pub.run_cached_bytes +=
             (uint64_t)atomic_load_explicit(&h->runs.pages, memory_order_relaxed) * LX_PAGE_SIZE;
         for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
@@ -113,11 +129,14 @@ LX_RARE void stats_snapshot(struct stats_snapshot *s)
         s->pub.free_count += frees[c];
         s->pub.alloc_bytes += s->class_alloc[c] * lx_classes[c].size;
     }
-    uint64_t la = atomic_load_explicit(&lx_gstats.large_alloc_count, memory_order_relaxed);
-    uint64_t lf = atomic_load_explicit(&lx_gstats.large_free_count, memory_order_relaxed);
+    la += atomic_load_explicit(&lx_gstats.large_alloc_count, memory_order_relaxed);
+    lf += atomic_load_explicit(&lx_gstats.large_free_count, memory_order_relaxed);
     uint64_t ha = atomic_load_explicit(&lx_gstats.huge_alloc_count, memory_order_relaxed);
     uint64_t hf = atomic_load_explicit(&lx_gstats.huge_free_count, memory_order_relaxed);
-    int64_t ll = atomic_load_explicit(&lx_gstats.large_live_bytes, memory_order_relaxed);
+    /* A run freed by another heap than the one that allocated it counts in both:
+     * only the sum over all of them is the live total. */
+    int64_t ll = atomic_load_explicit(&lx_gstats.large_live_bytes, memory_order_relaxed) +
+                 (int64_t)(lab - lfb);
     int64_t hl = atomic_load_explicit(&lx_gstats.huge_live_bytes, memory_order_relaxed);
     int64_t hm = atomic_load_explicit(&lx_gstats.huge_mapped_bytes, memory_order_relaxed);
     int64_t hc = atomic_load_explicit(&lx_gstats.huge_live_count, memory_order_relaxed);
@@ -125,7 +144,7 @@ LX_RARE void stats_snapshot(struct stats_snapshot *s)
     s->huge_mapped = hm > 0 ? (uint64_t)hm : 0;
     s->pub.malloc_count += la + ha;
     s->pub.free_count += lf + hf;
-    s->pub.alloc_bytes += atomic_load_explicit(&lx_gstats.large_alloc_bytes, memory_order_relaxed) +
+    s->pub.alloc_bytes += lab + atomic_load_explicit(&lx_gstats.large_alloc_bytes, memory_order_relaxed) +
                           atomic_load_explicit(&lx_gstats.huge_alloc_bytes, memory_order_relaxed);
     s->pub.live_bytes = small_live + s->large_live + (hl > 0 ? (uint64_t)hl : 0);
     uint64_t peak = atomic_load_explicit(&lx_gstats.peak_live, memory_order_relaxed);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stats.h — counters. Small blocks are counted per class in the owner heap with
- * plain increments (two instructions on a fast path); large and huge blocks in
- * process-wide relaxed atomics on their slow paths. Live bytes of small blocks
- * reach the process sum when a heap takes a slow path, so the peak is sampled,
- * within a few slabs per thread. With LX_STATS == 0 the fast-path counters
+ * plain increments (two instructions on a fast path), large runs in the heap
+ * too; huge blocks, and the runs of first-class heaps and of threads with no
+ * heap, in process-wide relaxed atomics. Live bytes of a heap's blocks reach
+ * the process sum when it takes a slow path (or its large runs moved by more
+ * than LX_STATS_LARGE_SLACK), so the peak is sampled, within a few slabs and
+ * a MiB of runs per thread. With LX_STATS == 0 the fast-path counters
  * compile to nothing.
  */
 #ifndef LX_STATS_H
 #define LX_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lxmalloc.h"
@@ -86,7 +89,17 @@ LX_INLINE void stats_holes_purged(size_t bytes)
 
 void stats_heap_created(void);
 void stats_live_add(int64_t delta);
-void stats_large(int64_t bytes, int alloc);
+/* A large run of `bytes` allocated (alloc) or freed, counted in `lc`, a heap's
+ * counters (its owner calling), or with NULL in the process-wide atomics. */
+void stats_large(struct large_counts *lc, size_t bytes, int alloc);
+/* Has heap counter `lc` moved by more than LX_STATS_LARGE_SLACK bytes of live
+ * large runs since the heap last published its live bytes (heap_flush_stats)? */
+LX_INLINE bool stats_large_unflushed(const struct large_counts *lc)
+{
+    int64_t live = (int64_t)(lc->alloc_bytes - lc->free_bytes);
+    int64_t d = live - lc->live_flushed;
+    return d > LX_STATS_LARGE_SLACK || d < -LX_STATS_LARGE_SLACK;
+}
 void stats_huge(int64_t usable, int64_t mapped, int alloc);
 void stats_huge_resize(int64_t usable_delta, int64_t mapped_delta);
 

@@ -184,6 +184,15 @@ struct page_queue {
     uint64_t taken;    /* slabs the class has taken from arenas and caches */
 };
 
+/* Large runs a heap allocated and freed, counted by its owner with plain
+ * increments (stats.c sums them over the heaps); a process-wide atomic per
+ * operation made 4 threads that allocate 64-256 KiB buffers share one cache line. */
+struct large_counts {
+    uint64_t allocs, frees;
+    uint64_t alloc_bytes, free_bytes;
+    int64_t live_flushed; /* alloc_bytes - free_bytes when the heap last published */
+};
+
 /* A heap's freed runs, kept whole (RUN_CACHED, counted as used by their arena)
  * so that the next slab or large run of about their length needs no arena lock,
  * no buddy split and merge, and no page faults. Owner only; pages.c. */
@@ -225,6 +234,7 @@ struct heap {
     bool stealable;                                /* a thread's heap (fixed at creation) */
     _Atomic uint64_t busy_ns;                      /* the owner's last allocation slow path */
     struct run_cache runs;                         /* freed runs kept for reuse; owner */
+    struct large_counts large;                     /* its large runs; owner */
     uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
                                                    /* entry (stats_class_allocs); owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */

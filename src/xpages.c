@@ -47,7 +47,7 @@ LX_RARE static void *pages_alloc(size_t npages)
         pg->block_size = (uint32_t)(npages << LX_PAGE_SHIFT);
         pg->local_key = 0;
         pg->used = 1;
-        stats_large((int64_t)pg->block_size, 1);
+        stats_large(NULL, pg->block_size, 1);
         return pg->start;
     }
     if (npages > (PTRDIFF_MAX >> LX_PAGE_SHIFT))
@@ -80,7 +80,7 @@ LX_RARE static void pages_free(void *p, size_t npages, const char *func)
         struct page *pg = segment_page_of(segment_of(p), p);
         if (pg->kind == RUN_PAGES && pg->start == (uint8_t *)p) {
             if (pg->run_pages == npages) {
-                stats_large((int64_t)pg->block_size, 0);
+                stats_large(NULL, pg->block_size, 0);
                 pg->start = NULL;
                 pg->used = 0;
                 arena_free_run(pg);
