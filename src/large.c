@@ -36,9 +36,10 @@
  * to its new end, inside the 2 MiB that the next step completes. So a growing
  * block of at least half a huge page maps up to a huge-page boundary
  * (huge_grow_size; less than 2 MiB more, and only what the program writes is
- * resident), unless huge pages are refused. Where faulting in a small page costs several microseconds (a guest
- * whose page tables the hypervisor shadows, say), a huge page costs what a dozen
- * small ones do, not 512 times as much, and a moved one nothing at its next touch.
+ * resident), unless huge pages are refused. Where faulting in a small page
+ * costs several microseconds (a guest whose page tables the hypervisor shadows,
+ * say), a huge page costs what a dozen small ones do, not 512 times as much, and
+ * a moved one nothing at its next touch.
  *
  * Owned blocks: a first-class heap's large runs and huge blocks (and the page
  * allocator's huge blocks) are also on their owner's large_owner lists, so that
