@@ -815,6 +815,21 @@ static void *debug_realloc(void *p, size_t size, const void *site)
     return q;
 }
 
+/* realloc trims a large run in place, counted as its frees are: in the heap of
+ * the calling thread. */
+static void large_shrink_here(struct page *pg, size_t size)
+{
+    struct heap *h = lx_thread_heap_for_free();
+    if (h != &lx_empty_heap) {
+        large_shrink(pg, size, &h->large);
+        if (LX_UNLIKELY(stats_large_unflushed(&h->large)))
+            heap_flush_stats(h);
+    } else {
+        large_shrink(pg, size, NULL);
+    }
+    trace_tick();
+}
+
 /* realloc of a live block p (not NULL). */
 static void *realloc_block(void *p, size_t size, const void *caller)
 {
@@ -833,12 +848,29 @@ static void *realloc_block(void *p, size_t size, const void *caller)
         return NULL;
     }
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
-    /* Keep the block when the new size fits and would not fit a block half as big
-     * (a huge block too, if the new size is still huge: it may come from the huge
-     * cache up to a segment bigger than asked for, and growing into that is free). */
-    if (size <= bi.usable && (size > bi.usable / 2 || bi.usable <= 64) &&
-        (bi.kind != BLOCK_HUGE || size >= threshold))
-        return p;
+    /* Shrinking. A small block stays when the new size would not fit a block half
+     * as big. A large block stays where it is and gives the whole pages past its
+     * new end back to the arena (unless the new size is small and at most half:
+     * a slab's block then holds it), with no hook on. A huge block that stays
+     * huge stays, and gives back what lies a segment or more past its new end
+     * (huge_realloc): it may come from the huge cache up to a segment bigger than
+     * asked for, and growing into that is free. */
+    if (size <= bi.usable) {
+        unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
+        bool half = size > bi.usable / 2;
+        if (bi.kind == BLOCK_SMALL && (half || bi.usable <= 64))
+            return p;
+        if (bi.kind == BLOCK_LARGE && (half || size > LX_SMALL_MAX)) {
+            if (hooks == 0)
+                large_shrink_here(bi.pg, size);
+            else if (!half)
+                goto move;
+            return p;
+        }
+        if (bi.kind == BLOCK_HUGE && size >= threshold && bi.usable - size < LX_SEGMENT_SIZE)
+            return p;
+    }
+move:;
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
     bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;

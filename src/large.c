@@ -187,6 +187,21 @@ void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc)
     (void)huge_cache_expire(false);
 }
 
+void large_shrink(struct page *pg, size_t size, struct large_counts *lc)
+{
+    struct segment *seg = page_segment(pg);
+    uintptr_t run = (uintptr_t)page_address(seg, pg);
+    size_t npages = ((uintptr_t)pg->start + size - run + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    /* An eighth of the run at least: a block that shrinks a little and grows
+     * again (which copies it: the arena cannot extend a run) stays as it is. */
+    if (npages >= pg->run_pages || (pg->run_pages - npages) * 8 < pg->run_pages)
+        return;
+    size_t usable = (npages << LX_PAGE_SHIFT) - ((uintptr_t)pg->start - run);
+    stats_large_shrink(lc, pg->block_size - usable);
+    pg->block_size = (uint32_t)usable;
+    arena_trim_run(pg, npages);
+}
+
 static struct {
     lx_lock_t lock;
     struct segment *slot[LX_HUGE_CACHE_SLOTS];

@@ -34,6 +34,11 @@ struct large_owner {
 void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
                   size_t alignment) LX_WUR;
 void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc);
+/* Make the large block of run `pg` `size` bytes long (no longer than it is) in
+ * place: the whole pages past its new end go back to the arena if they are an
+ * eighth of the run or more; counted in `lc` as for large_free. The block keeps
+ * its address and contents. */
+void large_shrink(struct page *pg, size_t size, struct large_counts *lc);
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
  * huge_free take it off again. */

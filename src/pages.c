@@ -469,6 +469,26 @@ void arena_free_run(struct page *pg)
     lx_unlock(&a->lock);
 }
 
+void arena_trim_run(struct page *pg, size_t npages)
+{
+    struct segment *seg = page_segment(pg);
+    struct arena *a = seg->arena;
+    size_t idx = page_idx(seg, pg);
+    size_t old = pg->run_pages;
+    lx_assert(pg->kind == RUN_LARGE && npages >= 1 && npages < old);
+    lx_lock(&a->lock);
+    /* The descriptors inside a run are unused: clear what an older use left. */
+    for (size_t i = idx + npages; i < idx + old; i++)
+        seg_page(seg, i)->kind = RUN_NONE;
+    a->clock_ns = os_now_coarse_ns();
+    pg->run_pages = (uint16_t)npages;
+    seg->used_pages -= (uint32_t)(old - npages);
+    arena_used_sub(a, old - npages);
+    buddy_free_range(a, seg, idx + npages, idx + old, old - npages);
+    arena_purge_locked(a, false);
+    lx_unlock(&a->lock);
+}
+
 /* ---- a heap's cache of freed runs ---------------------------------------- */
 
 static void run_cache_add_pages(struct run_cache *c, int32_t n)

@@ -59,6 +59,11 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
  * Takes the arena's lock. */
 void arena_free_run(struct page *pg);
 
+/* Give the pages of an allocated run past its first `npages` (at least 1, fewer
+ * than it has) back to its arena, as arena_free_run gives a whole run: the run
+ * keeps its place and descriptor, now `npages` long. Takes the arena's lock. */
+void arena_trim_run(struct page *pg, size_t npages);
+
 /*
  * A heap's cache of freed runs (struct run_cache, owner only). put keeps a run
  * (false: too long; give it to the arena) and gives the arena the oldest runs

@@ -71,6 +71,15 @@ void stats_large(struct large_counts *lc, size_t size, int alloc)
     }
 }
 
+void stats_large_shrink(struct large_counts *lc, size_t bytes)
+{
+    if (lc != NULL)
+        lc->free_bytes += bytes;
+    else
+        atomic_fetch_sub_explicit(&lx_gstats.large_live_bytes, (int64_t)bytes,
+                                  memory_order_relaxed);
+}
+
 void stats_huge(int64_t usable, int64_t mapped, int alloc)
 {
     if (alloc) {
