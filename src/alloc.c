@@ -815,19 +815,21 @@ static void *debug_realloc(void *p, size_t size, const void *site)
     return q;
 }
 
-/* realloc trims a large run in place, counted as its frees are: in the heap of
- * the calling thread. */
-static void large_shrink_here(struct page *pg, size_t size)
+/* realloc resizes a large block in place (large_shrink, large_grow), counted as
+ * its frees are: in the heap of the calling thread. False if it cannot grow. */
+static bool large_resize_here(struct page *pg, size_t size)
 {
     struct heap *h = lx_thread_heap_for_free();
-    if (h != &lx_empty_heap) {
-        large_shrink(pg, size, &h->large);
-        if (LX_UNLIKELY(stats_large_unflushed(&h->large)))
-            heap_flush_stats(h);
-    } else {
-        large_shrink(pg, size, NULL);
-    }
+    struct large_counts *lc = h != &lx_empty_heap ? &h->large : NULL;
+    bool done = true;
+    if (size > pg->block_size)
+        done = large_grow(pg, size, lc);
+    else
+        large_shrink(pg, size, lc);
+    if (lc != NULL && LX_UNLIKELY(stats_large_unflushed(lc)))
+        heap_flush_stats(h);
     trace_tick();
+    return done;
 }
 
 /* realloc of a live block p (not NULL). */
@@ -855,14 +857,14 @@ static void *realloc_block(void *p, size_t size, const void *caller)
      * huge stays, and gives back what lies a segment or more past its new end
      * (huge_realloc): it may come from the huge cache up to a segment bigger than
      * asked for, and growing into that is free. */
+    unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     if (size <= bi.usable) {
-        unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
         bool half = size > bi.usable / 2;
         if (bi.kind == BLOCK_SMALL && (half || bi.usable <= 64))
             return p;
         if (bi.kind == BLOCK_LARGE && (half || size > LX_SMALL_MAX)) {
             if (hooks == 0)
-                large_shrink_here(bi.pg, size);
+                (void)large_resize_here(bi.pg, size);
             else if (!half)
                 goto move;
             return p;
@@ -882,6 +884,12 @@ move:;
      * arena. */
     bool grow = size > bi.usable;
     bool map = grow && size >= LX_REALLOC_MAP_MIN && size >= threshold / 4;
+    /* A large block that stays below the threshold and short of a mapping of its
+     * own grows in place when the pages after its run are free: no copy, and
+     * the pages it has stay. */
+    if (grow && bi.kind == BLOCK_LARGE && !map && size < threshold && hooks == 0 &&
+        large_resize_here(bi.pg, size))
+        return p;
     if (bi.kind == BLOCK_HUGE && (size >= threshold || map) && size > LX_SMALL_MAX && !tracking) {
         if (size > PTRDIFF_MAX) {
             errno = ENOMEM;

@@ -197,9 +197,28 @@ void large_shrink(struct page *pg, size_t size, struct large_counts *lc)
     if (npages >= pg->run_pages || (pg->run_pages - npages) * 8 < pg->run_pages)
         return;
     size_t usable = (npages << LX_PAGE_SHIFT) - ((uintptr_t)pg->start - run);
-    stats_large_shrink(lc, pg->block_size - usable);
+    stats_large_resize(lc, -(int64_t)(pg->block_size - usable));
     pg->block_size = (uint32_t)usable;
     arena_trim_run(pg, npages);
+}
+
+bool large_grow(struct page *pg, size_t size, struct large_counts *lc)
+{
+    struct segment *seg = page_segment(pg);
+    uint8_t *run = page_address(seg, pg);
+    size_t old = pg->run_pages;
+    size_t npages = ((size_t)(pg->start - run) + size + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t dirty;
+    if (npages <= old || !arena_extend_run(pg, npages, &dirty))
+        return false;
+    size_t usable = (npages << LX_PAGE_SHIFT) - (size_t)(pg->start - run);
+    stats_large_resize(lc, (int64_t)(usable - pg->block_size));
+    pg->block_size = (uint32_t)usable;
+    /* The program grew the block to write there: fault the new pages in with one
+     * call, unless they may all be resident already. */
+    if (npages - old > 1 && dirty < npages - old)
+        os_populate(run + (old << LX_PAGE_SHIFT), (npages - old) << LX_PAGE_SHIFT);
+    return true;
 }
 
 static struct {

@@ -39,6 +39,10 @@ void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc);
  * eighth of the run or more; counted in `lc` as for large_free. The block keeps
  * its address and contents. */
 void large_shrink(struct page *pg, size_t size, struct large_counts *lc);
+/* Make the large block of run `pg` `size` bytes long (longer than it is) in
+ * place, if the pages after its run are free (arena_extend_run) and it stays
+ * within LX_LARGE_MAX; false, and nothing changed, if not. */
+bool large_grow(struct page *pg, size_t size, struct large_counts *lc) LX_WUR;
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
  * huge_free take it off again. */

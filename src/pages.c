@@ -469,6 +469,52 @@ void arena_free_run(struct page *pg)
     lx_unlock(&a->lock);
 }
 
+bool arena_extend_run(struct page *pg, size_t npages, size_t *dirty)
+{
+    struct segment *seg = page_segment(pg);
+    struct arena *a = seg->arena;
+    size_t idx = page_idx(seg, pg);
+    size_t old = pg->run_pages;
+    lx_assert(pg->kind == RUN_LARGE && npages > old);
+    if (idx + npages > LX_SEGMENT_PAGES || npages > (LX_LARGE_MAX >> LX_PAGE_SHIFT))
+        return false;
+    lx_lock(&a->lock);
+    /* The page after a run starts the next run or a free block: a buddy block
+     * is aligned to its length, so one that began before would overlap the run. */
+    size_t end = idx + old;
+    while (end < idx + npages) {
+        struct page *d = seg_page(seg, end);
+        if (d->kind != RUN_FREE) {
+            lx_unlock(&a->lock);
+            return false;
+        }
+        end += d->run_pages;
+    }
+    size_t resident = 0;
+    for (size_t i = idx + old; i < end;) {
+        struct page *d = seg_page(seg, i);
+        size_t n = d->run_pages;
+        resident += buddy_remove(a, d);
+        i += n;
+    }
+    if (end > idx + npages)
+        buddy_free_range(a, seg, idx + npages, end, resident);
+    *dirty = resident < npages - old ? resident : npages - old;
+    arena_clock_locked(a);
+    seg->used_pages += (uint32_t)(npages - old);
+    arena_used_add(a, npages - old);
+    if (a->used_pages > a->peak_used) {
+        a->peak_used = a->used_pages;
+        a->peak_ns = a->clock_ns != 0 ? a->clock_ns : os_now_coarse_ns();
+    }
+    pg->run_pages = (uint16_t)npages;
+    uint16_t line = seg_head_line(seg, idx);
+    for (size_t i = idx + old; i < idx + npages; i++)
+        seg->head[i] = line;
+    lx_unlock(&a->lock);
+    return true;
+}
+
 void arena_trim_run(struct page *pg, size_t npages)
 {
     struct segment *seg = page_segment(pg);

@@ -64,6 +64,13 @@ void arena_free_run(struct page *pg);
  * keeps its place and descriptor, now `npages` long. Takes the arena's lock. */
 void arena_trim_run(struct page *pg, size_t npages);
 
+/* Make an allocated run `npages` long in place, if the pages past its end up to
+ * there are free (whole free buddy blocks; what the last one holds beyond goes
+ * back). False, and nothing changed, if they are not, or if the run would pass
+ * its segment's end or LX_LARGE_MAX. *dirty: how many of the new pages may be
+ * resident. Takes the arena's lock. */
+bool arena_extend_run(struct page *pg, size_t npages, size_t *dirty);
+
 /*
  * A heap's cache of freed runs (struct run_cache, owner only). put keeps a run
  * (false: too long; give it to the arena) and gives the arena the oldest runs

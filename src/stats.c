@@ -71,13 +71,21 @@ void stats_large(struct large_counts *lc, size_t size, int alloc)
     }
 }
 
-void stats_large_shrink(struct large_counts *lc, size_t bytes)
+void stats_large_resize(struct large_counts *lc, int64_t delta)
 {
-    if (lc != NULL)
-        lc->free_bytes += bytes;
-    else
-        atomic_fetch_sub_explicit(&lx_gstats.large_live_bytes, (int64_t)bytes,
+    if (lc != NULL) {
+        if (delta > 0)
+            lc->alloc_bytes += (uint64_t)delta;
+        else
+            lc->free_bytes += (uint64_t)-delta;
+        return;
+    }
+    atomic_fetch_add_explicit(&lx_gstats.large_live_bytes, delta, memory_order_relaxed);
+    if (delta > 0) {
+        atomic_fetch_add_explicit(&lx_gstats.large_alloc_bytes, (uint64_t)delta,
                                   memory_order_relaxed);
+        stats_update_peak();
+    }
 }
 
 void stats_huge(int64_t usable, int64_t mapped, int alloc)

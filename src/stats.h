@@ -92,8 +92,9 @@ void stats_live_add(int64_t delta);
 /* A large run of `bytes` allocated (alloc) or freed, counted in `lc`, a heap's
  * counters (its owner calling), or with NULL in the process-wide atomics. */
 void stats_large(struct large_counts *lc, size_t bytes, int alloc);
-/* A live large run got `bytes` shorter (realloc trimmed it in place). */
-void stats_large_shrink(struct large_counts *lc, size_t bytes);
+/* A live large block got `delta` bytes longer or (negative) shorter: realloc
+ * resized it in place. */
+void stats_large_resize(struct large_counts *lc, int64_t delta);
 /* Has heap counter `lc` moved by more than LX_STATS_LARGE_SLACK bytes of live
  * large runs since the heap last published its live bytes (heap_flush_stats)? */
 LX_INLINE bool stats_large_unflushed(const struct large_counts *lc)

@@ -1,4 +1,4 @@
-/* Unit test of realloc shrinking a block in place.
+/* Unit test of realloc resizing a block in place.
  *
  * A large block (a page run, between 32 KiB and the mmap threshold) that
  * realloc makes smaller keeps its address and contents, and the whole pages
@@ -9,7 +9,9 @@
  * block allocated with a big alignment. Only a new size that a slab serves and
  * that is at most half moves (into a slab's block). A huge block that shrinks by
  * a segment or more gives the segments past its new end back; by less, it stays
- * as it is. */
+ * as it is. A large block that grows below the threshold takes the free pages
+ * after its run in place: into the pages a shrink gave back, and most steps of a
+ * buffer growing by an eighth. */
 #include "lxt.h"
 
 #define KIB ((size_t)1 << 10)
@@ -66,12 +68,27 @@ int main(void)
           (long long)(before - after));
     CHECK(lx_heap_check() == 0, "heap inconsistent after a trim");
 
+    /* Growing again into the pages just given back: in place (below the size
+     * at which a growing block gets a mapping of its own, 256 KiB). */
+    q = lx_realloc(p, 200 * KIB);
+    CHECK(q == p, "600 -> 200 KiB moved the block");
+    after = live();
+    q = lx_realloc(p, 250 * KIB);
+    CHECK(q == p, "200 -> 250 KiB moved the block, its next pages being free");
+    CHECK(lx_malloc_usable_size(q) == round_page(250 * KIB), "250 KiB block has %zu usable",
+          lx_malloc_usable_size(q));
+    same(q, 900 * KIB, 200 * KIB, 1, "200 -> 250 KiB");
+    CHECK(live() - after == round_page(250 * KIB) - 200 * KIB, "live bytes rose by %lld",
+          (long long)(live() - after));
+    fill(q, 250 * KIB, 1);
+    CHECK(lx_heap_check() == 0, "heap inconsistent after growing in place");
+
     /* 2. To less than half, still above the slab sizes: in place too. */
     q = lx_realloc(q, 40 * KIB + 1);
-    CHECK(q == p, "600 -> 40 KiB moved the block");
+    CHECK(q == p, "250 -> 40 KiB moved the block");
     CHECK(lx_malloc_usable_size(q) == 44 * KIB, "40 KiB + 1 block has %zu usable",
           lx_malloc_usable_size(q));
-    same(q, 40 * KIB + 1, 40 * KIB, 1, "600 -> 40 KiB");
+    same(q, 40 * KIB + 1, 40 * KIB, 1, "250 -> 40 KiB");
 
     /* 3. To a slab size at most half: moves into a slab's block. */
     uint8_t *r = lx_realloc(q, 20 * KIB);
@@ -141,7 +158,28 @@ int main(void)
     same(q, 64 * MIB, 40 * MIB, 4, "64 -> 40 MiB");
     lx_free(q);
 
+    /* 7. A buffer growing by an eighth from 40 KiB to 256 KiB: in place whenever
+     * the pages after it are free, which in a process doing nothing else they
+     * mostly are. */
+    p = lx_malloc(40000);
+    CHECK(p != NULL, "malloc 40000");
+    memset(p, 5, 40000);
+    size_t steps = 0, moves = 0, had = 40000;
+    for (size_t s = 40000; s < 256 * KIB; s = s * 9 / 8) {
+        q = lx_realloc(p, s);
+        CHECK(q != NULL, "grow to %zu", s);
+        CHECK(q[0] == 5 && q[had - 1] == 5, "grow to %zu lost the contents", s);
+        memset(q, 5, s);
+        moves += q != p;
+        steps++;
+        p = q;
+        had = s;
+    }
+    CHECK(moves * 2 < steps, "%zu of %zu steps moved the block", moves, steps);
+    CHECK(lx_heap_check() == 0, "heap inconsistent after growing");
+    lx_free(p);
+
     CHECK(lx_heap_check() == 0, "heap inconsistent at the end");
-    printf("realloc_shrink: ok\n");
+    printf("realloc_inplace: ok\n");
     return 0;
 }
