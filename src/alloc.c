@@ -854,9 +854,10 @@ static void *realloc_block(void *p, size_t size, const void *caller)
      * as big. A large block stays where it is and gives the whole pages past its
      * new end back to the arena (unless the new size is small and at most half:
      * a slab's block then holds it), with no hook on. A huge block that stays
-     * huge stays, and gives back what lies a segment or more past its new end
-     * (huge_realloc): it may come from the huge cache up to a segment bigger than
-     * asked for, and growing into that is free. */
+     * huge stays where it is; it gives back what lies past its new end if that
+     * is a segment or an eighth of it (huge_realloc): it may come from the huge
+     * cache up to a segment bigger than asked for, and growing into that is
+     * free. */
     unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     if (size <= bi.usable) {
         bool half = size > bi.usable / 2;
@@ -869,7 +870,8 @@ static void *realloc_block(void *p, size_t size, const void *caller)
                 goto move;
             return p;
         }
-        if (bi.kind == BLOCK_HUGE && size >= threshold && bi.usable - size < LX_SEGMENT_SIZE)
+        if (bi.kind == BLOCK_HUGE && size >= threshold && bi.usable - size < LX_SEGMENT_SIZE &&
+            (bi.usable - size) * 8 < bi.usable)
             return p;
     }
 move:;
@@ -895,7 +897,9 @@ move:;
             errno = ENOMEM;
             return NULL;
         }
-        void *q = huge_realloc(bi.seg, size, false);
+        /* Shrinking: whole segments past the new end go to the huge cache, and
+         * the rest of the mapping past it is unmapped. */
+        void *q = huge_realloc(bi.seg, size, !grow);
         trace_tick();
         if (q != NULL)
             return q;

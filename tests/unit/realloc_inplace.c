@@ -8,8 +8,8 @@
  * stays consistent (lx_heap_check), also after many small steps down and for a
  * block allocated with a big alignment. Only a new size that a slab serves and
  * that is at most half moves (into a slab's block). A huge block that shrinks by
- * a segment or more gives the segments past its new end back; by less, it stays
- * as it is. A large block that grows below the threshold takes the free pages
+ * a segment or more gives the segments past its new end back, by an eighth or
+ * more the mapping past it; by less, it stays as it is. A large block that grows below the threshold takes the free pages
  * after its run in place: into the pages a shrink gave back, and most steps of a
  * buffer growing by an eighth. */
 #include "lxt.h"
@@ -156,6 +156,23 @@ int main(void)
     CHECK(lx_malloc_usable_size(q) >= 40 * MIB && lx_malloc_usable_size(q) < 48 * MIB,
           "64 -> 40 MiB: %zu usable", lx_malloc_usable_size(q));
     same(q, 64 * MIB, 40 * MIB, 4, "64 -> 40 MiB");
+    lx_free(q);
+
+    /* By less than a segment but an eighth or more: the mapping past the new end
+     * is unmapped; the block keeps its address and contents. */
+    p = lx_malloc(4 * MIB);
+    CHECK(p != NULL, "malloc 4 MiB");
+    big = lx_malloc_usable_size(p);
+    fill(p, 4 * MIB, 5);
+    /* (It may come from the huge cache, bigger than asked for.) */
+    q = lx_realloc(p, big - big / 16);
+    CHECK(q == p && lx_malloc_usable_size(q) == big, "%zu -> %zu: moved or cut (%zu usable)", big,
+          big - big / 16, lx_malloc_usable_size(q));
+    q = lx_realloc(q, 2100 * KIB + 5);
+    CHECK(q == p, "4 MiB -> 2100 KiB moved the block");
+    CHECK(lx_malloc_usable_size(q) == round_page(2100 * KIB + 5), "4 MiB -> 2100 KiB: %zu usable",
+          lx_malloc_usable_size(q));
+    same(q, 4 * MIB, 2100 * KIB, 5, "4 MiB -> 2100 KiB");
     lx_free(q);
 
     /* 7. A buffer growing by an eighth from 40 KiB to 256 KiB: in place whenever
