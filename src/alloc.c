@@ -863,18 +863,15 @@ static void *realloc_block(void *p, size_t size, const void *caller)
         bool half = size > bi.usable / 2;
         if (bi.kind == BLOCK_SMALL && (half || bi.usable <= 64))
             return p;
-        if (bi.kind == BLOCK_LARGE && (half || size > LX_SMALL_MAX)) {
+        if (bi.kind == BLOCK_LARGE && (half || size > LX_SMALL_MAX) && (half || hooks == 0)) {
             if (hooks == 0)
                 (void)large_resize_here(bi.pg, size);
-            else if (!half)
-                goto move;
             return p;
         }
         if (bi.kind == BLOCK_HUGE && size >= threshold && bi.usable - size < LX_SEGMENT_SIZE &&
             (bi.usable - size) * 8 < bi.usable)
             return p;
     }
-move:;
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
     bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;

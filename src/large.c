@@ -193,7 +193,8 @@ void large_shrink(struct page *pg, size_t size, struct large_counts *lc)
     uintptr_t run = (uintptr_t)page_address(seg, pg);
     size_t npages = ((uintptr_t)pg->start + size - run + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     /* An eighth of the run at least: a block that shrinks a little and grows
-     * again (which copies it: the arena cannot extend a run) stays as it is. */
+     * again (which copies it, unless the pages after it are still free) stays
+     * as it is. */
     if (npages >= pg->run_pages || (pg->run_pages - npages) * 8 < pg->run_pages)
         return;
     size_t usable = (npages << LX_PAGE_SHIFT) - ((uintptr_t)pg->start - run);
