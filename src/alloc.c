@@ -224,7 +224,7 @@ LX_INLINE struct heap *heap_get(void)
 {
     struct heap *h = lx_tls_heap;
     if (LX_UNLIKELY(h == &lx_empty_heap))
-        h = lx_thread_init();
+        h = lx_thread_init(NULL);
     return h;
 }
 
@@ -633,7 +633,9 @@ static void free_known_block(void *p, const struct block_info *bi)
         }
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
-        struct heap *h = lx_thread_heap_for_free();
+        struct heap *h = lx_thread_heap_for_free(
+            bi->kind == BLOCK_SMALL ? (const struct heap *)(bi->pg->local_key & ~LX_KEY_FLAGS)
+                                    : NULL);
         if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(h, bi->pg, p);
         } else {
@@ -819,7 +821,7 @@ static void *debug_realloc(void *p, size_t size, const void *site)
  * its frees are: in the heap of the calling thread. False if it cannot grow. */
 static bool large_resize_here(struct page *pg, size_t size)
 {
-    struct heap *h = lx_thread_heap_for_free();
+    struct heap *h = lx_thread_heap_for_free(NULL);
     struct large_counts *lc = h != &lx_empty_heap ? &h->large : NULL;
     bool done = true;
     if (size > pg->block_size)

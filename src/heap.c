@@ -620,12 +620,20 @@ static void slab_push_remote(struct page *pg, struct block *b)
 
 /* ---- threads ---------------------------------------------------------- */
 
-struct heap *heap_attach_thread(void)
+struct heap *heap_attach_thread(const struct heap *prefer)
 {
     lx_lock(&lx_heaps_lock);
-    struct heap *h = lx_orphans;
+    /* `prefer` is only compared with the orphans, never read: it may be any heap. */
+    struct heap **at = &lx_orphans;
+    if (prefer != NULL) {
+        while (*at != NULL && *at != prefer)
+            at = &(*at)->next_orphan;
+        if (*at == NULL)
+            at = &lx_orphans;
+    }
+    struct heap *h = *at;
     if (h != NULL) {
-        lx_orphans = h->next_orphan;
+        *at = h->next_orphan;
         h->next_orphan = NULL;
         if (lx_orphans == NULL)
             atomic_store_explicit(&lx_orphans_hint, NULL, memory_order_relaxed);

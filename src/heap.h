@@ -30,9 +30,10 @@ void *heap_alloc_small(struct heap *h, unsigned cls) LX_WUR;
 /* A new registered heap for xheap.c; NULL if the kernel refuses the memory. */
 struct heap *heap_new_first_class(void) LX_WUR;
 
-/* Give the calling thread a heap: adopt an orphan, or make a new one. NULL only
- * if the kernel refuses the memory for it. */
-struct heap *heap_attach_thread(void) LX_WUR;
+/* Give the calling thread a heap: adopt an orphan (`prefer` if it is one: the
+ * heap whose block the thread freed first; else the one orphaned last), or make
+ * a new one. NULL only if the kernel refuses the memory for it. */
+struct heap *heap_attach_thread(const struct heap *prefer) LX_WUR;
 /* The thread is leaving: return what is free, orphan the rest. */
 void heap_detach_thread(struct heap *h);
 

@@ -136,14 +136,14 @@ void lx_process_init(void)
     prof_start();
 }
 
-struct heap *lx_thread_init(void)
+struct heap *lx_thread_init(const struct heap *prefer)
 {
     lx_process_init();
     /* Initialisation may have allocated (pthread_atfork, the unwinder) and so
      * given this thread its heap already. */
     if (lx_tls_heap != &lx_empty_heap)
         return lx_tls_heap;
-    struct heap *h = heap_attach_thread();
+    struct heap *h = heap_attach_thread(prefer);
     if (h == NULL)
         return NULL;
     lx_tls_heap = h;
@@ -152,13 +152,13 @@ struct heap *lx_thread_init(void)
     return h;
 }
 
-struct heap *lx_thread_heap_for_free(void)
+struct heap *lx_thread_heap_for_free(const struct heap *owner)
 {
     struct heap *h = lx_tls_heap;
     if (h != &lx_empty_heap || lx_tls_exited ||
         atomic_load_explicit(&lx_init_state, memory_order_acquire) != INIT_DONE)
         return h;
-    h = lx_thread_init();
+    h = lx_thread_init(owner);
     return h != NULL ? h : &lx_empty_heap;
 }
 

@@ -36,7 +36,7 @@ LX_RARE static void *pages_alloc(size_t npages)
 {
     struct heap *h = lx_tls_heap;
     if (h == &lx_empty_heap)
-        h = lx_thread_init();
+        h = lx_thread_init(NULL);
     if (h == NULL)
         return NULL;
     if (npages <= LX_PAGES_RUN_MAX) {
