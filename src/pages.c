@@ -451,6 +451,8 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
     return pg;
 }
 
+static void arenas_purge_if_over(void);
+
 void arena_free_run(struct page *pg)
 {
     struct segment *seg = page_segment(pg);
@@ -467,6 +469,7 @@ void arena_free_run(struct page *pg)
     arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
+    arenas_purge_if_over();
 }
 
 bool arena_extend_run(struct page *pg, size_t npages, size_t *dirty)
@@ -533,6 +536,7 @@ void arena_trim_run(struct page *pg, size_t npages)
     buddy_free_range(a, seg, idx + npages, idx + old, old - npages);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
+    arenas_purge_if_over();
 }
 
 /* ---- a heap's cache of freed runs ---------------------------------------- */
@@ -641,6 +645,24 @@ size_t arenas_trim(void)
         lx_unlock(&a->lock);
     }
     return released;
+}
+
+/*
+ * The rule that purges at once (more pages free than in use, over all arenas)
+ * weighs every arena, but a purge takes its own arena's dirty runs only. When
+ * the threads of one arena free their last blocks while another arena's
+ * threads have finished already and gone idle, the other arena's dirty runs
+ * would wait for a call that may never come: four threads that freed 512 MiB
+ * and then waited kept 16-75 MiB resident, by which arena's threads finished
+ * last. So a run freed while the process is over that bound has the other
+ * arenas purged too (those whose lock is free at once).
+ */
+static void arenas_purge_if_over(void)
+{
+    uint64_t used_all, dirty_all;
+    arenas_pages_all(&used_all, &dirty_all);
+    if (dirty_all > used_all + LX_PURGE_SLACK_PAGES)
+        arenas_purge_expired();
 }
 
 void arenas_purge_expired(void)
