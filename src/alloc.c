@@ -865,7 +865,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
         bool half = size > bi.usable / 2;
         if (bi.kind == BLOCK_SMALL && (half || bi.usable <= 64))
             return p;
-        if (bi.kind == BLOCK_LARGE && (half || size > LX_SMALL_MAX) && (half || hooks == 0)) {
+        if (bi.kind == BLOCK_LARGE && (half || (size > LX_SMALL_MAX && hooks == 0))) {
             if (hooks == 0)
                 (void)large_resize_here(bi.pg, size);
             return p;
@@ -876,7 +876,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     }
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
-    bool tracking = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) & LX_HOOK_TRACK;
+    bool tracking = (hooks & LX_HOOK_TRACK) != 0;
     /* A buffer that keeps growing is cheaper in a mapping of its own: mremap
      * moves its pages where the arena would copy them into a new run (and fault
      * in that run). So a large run that grows to LX_REALLOC_MAP_MIN or more
