@@ -117,7 +117,7 @@ $(CMD): $(CMD_SRCS) $(wildcard tools/*.h) include/lxmalloc.h $(PREFIX_STAMP) | $
 -include bench/bench.mk
 
 test: all test-bins
-	@sh tests/run.sh
+	@BUILD='$(BUILD)' LXT_DEBUG='$(DEBUG)' sh tests/run.sh
 
 run: all
 	$(CMD) run --stats -- python3 examples/workload.py

@@ -7,6 +7,8 @@
 #
 # Environment:
 #   BUILD=dir        build directory (default build), as in the top Makefile
+#   LXT_DEBUG=n      the library's LX_DEBUG level, the Makefile's DEBUG (default 0);
+#                    checks of the release build's code layout skip above 0
 #   LXT_SYSTEM=1     run the standard-name tests against the system malloc (no
 #                    LD_PRELOAD; the tests that need the library are skipped)
 #   LXT_TIMEOUT=s    per-test time limit (default 60; valgrind runs get 3x)
