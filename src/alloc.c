@@ -834,6 +834,13 @@ static bool large_resize_here(struct page *pg, size_t size)
     return done;
 }
 
+/* A small block made smaller keeps its place unless the new size would fit a
+ * block half as big (the smallest classes always keep theirs). */
+LX_INLINE bool small_block_stays(size_t size, size_t usable)
+{
+    return size <= usable && (size > usable / 2 || usable <= 64);
+}
+
 /* realloc of a live block p (not NULL). */
 static void *realloc_block(void *p, size_t size, const void *caller)
 {
@@ -863,7 +870,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     if (size <= bi.usable) {
         bool half = size > bi.usable / 2;
-        if (bi.kind == BLOCK_SMALL && (half || bi.usable <= 64))
+        if (bi.kind == BLOCK_SMALL && small_block_stays(size, bi.usable))
             return p;
         if (bi.kind == BLOCK_LARGE && (half || (size > LX_SMALL_MAX && hooks == 0))) {
             if (hooks == 0)
@@ -939,9 +946,38 @@ static void *realloc_profiled(void *p, size_t size, const void *caller)
     return q;
 }
 
+/* realloc's fast path: p is a small block of h's slab pg that passed free's
+ * fast-path checks (so no hook is on), and the new size is small too. A new
+ * block comes from malloc's fast path and p goes onto local_free, unless that
+ * malloc made pg full (then free's slow path takes it). What realloc_block
+ * does for such a block, for about a hundred instructions fewer. */
+LX_NOINLINE static void *realloc_local(struct heap *h, struct page *pg, void *p, size_t size,
+                                       const void *caller)
+{
+    size_t usable = pg->block_size;
+    if (small_block_stays(size, usable))
+        return p;
+    void *q = lx_malloc(size); /* sets errno when it fails */
+    if (LX_UNLIKELY(q == NULL))
+        return NULL;
+    memcpy(q, p, size < usable ? size : usable);
+    if (LX_LIKELY(pg->local_key == (uintptr_t)h))
+        free_local(h, pg, p);
+    else
+        free_not_fast(p, h, caller);
+    return q;
+}
+
 LX_EXPORT void *lx_realloc(void *p, size_t size)
 {
     const void *caller = __builtin_return_address(0);
+    struct heap *h = lx_tls_heap;
+    /* NULL is in no cached segment; size 0 (which frees) wraps past the bound. */
+    if (LX_LIKELY(seg_cache_holds(&h->segs, p)) && size - 1 < LX_SMALL_MAX) {
+        struct page *pg = seg_cache_group_page(&h->segs, p);
+        if (LX_LIKELY(pg->local_key == (uintptr_t)h) && free_block_ok(pg, p))
+            return realloc_local(h, pg, p, size, caller);
+    }
     if (p == NULL) {
         if (LX_UNLIKELY(atomic_load_explicit(&lx_hooks_active, memory_order_relaxed)))
             return malloc_slow(size, caller);
