@@ -862,11 +862,10 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     /* Shrinking. A small block stays when the new size would not fit a block half
      * as big. A large block stays where it is and gives the whole pages past its
      * new end back to the arena (unless the new size is small and at most half:
-     * a slab's block then holds it), with no hook on. A huge block that stays
-     * huge stays where it is; it gives back what lies past its new end if that
-     * is a segment or an eighth of it (huge_realloc): it may come from the huge
-     * cache up to a segment bigger than asked for, and growing into that is
-     * free. */
+     * a slab's block then holds it), with no hook on. A huge block stays as it
+     * is when it grows into the slack of its mapping, and when it stays huge and
+     * shrinks by less than a segment and an eighth (huge_resize_here); a bigger
+     * shrink gives back what lies past its new end (huge_realloc). */
     unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     if (size <= bi.usable) {
         bool half = size > bi.usable / 2;
@@ -877,8 +876,8 @@ static void *realloc_block(void *p, size_t size, const void *caller)
                 (void)large_resize_here(bi.pg, size);
             return p;
         }
-        if (bi.kind == BLOCK_HUGE && size >= threshold && bi.usable - size < LX_SEGMENT_SIZE &&
-            (bi.usable - size) * 8 < bi.usable)
+        if (bi.kind == BLOCK_HUGE && (size >= threshold || size >= bi.seg->huge_asked) &&
+            huge_resize_here(bi.seg, size))
             return p;
     }
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
@@ -915,7 +914,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     bool fresh;
     void *q = NULL;
     if (map && bi.kind != BLOCK_SMALL && !tracking) {
-        q = huge_alloc(huge_grow_size(size), LX_ALIGN, &fresh);
+        q = huge_alloc_growing(size, &fresh);
         trace_tick();
     }
     if (q == NULL)

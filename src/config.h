@@ -106,7 +106,7 @@
 #define LX_HUGE_HEADER LX_PAGE_SIZE                  /* header page of a direct mapping */
 /* A transparent huge page (x86-64, and arm64 with 4 KiB pages). Huge blocks ask
  * the kernel for them, and a huge block that realloc grows to half of one or
- * more maps up to a multiple of one (huge_grow_size). */
+ * more maps up to a multiple of one (huge_alloc_growing). */
 #define LX_HUGE_PAGE_SIZE ((size_t)2 << 20)
 
 #define LX_PURGE_DELAY_MS_DEFAULT 200             /* free runs older than this go back */

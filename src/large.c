@@ -35,7 +35,7 @@
  * realloc grows would never get one, though: each step faults in small pages up
  * to its new end, inside the 2 MiB that the next step completes. So a growing
  * block of at least half a huge page maps up to a huge-page boundary
- * (huge_grow_size; less than 2 MiB more, and only what the program writes is
+ * (huge_alloc_growing; less than 2 MiB more, and only what the program writes is
  * resident), unless huge pages are refused. Where faulting in a small page
  * costs several microseconds (a guest whose page tables the hypervisor shadows,
  * say), a huge page costs what a dozen small ones do, not 512 times as much, and
@@ -487,6 +487,7 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
         }
     }
     seg->huge_offset = offset;
+    seg->huge_asked = size;
     seg->owner = NULL;
     seg->next = seg->prev = NULL;
     huge_live_add(seg->huge_map_size);
@@ -554,12 +555,16 @@ static void huge_resized(struct segment *seg, size_t old_map, size_t old_usable)
                       (int64_t)map - (int64_t)old_map);
 }
 
-size_t huge_grow_size(size_t size)
+void *huge_alloc_growing(size_t size, bool *zeroed)
 {
-    if (size < LX_HUGE_PAGE_SIZE / 2 || size > SIZE_MAX / 2 || lx_opt.thp == 0)
-        return size;
-    size_t end = (LX_HUGE_HEADER + size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1);
-    return end - LX_HUGE_HEADER;
+    size_t ask = size;
+    if (size >= LX_HUGE_PAGE_SIZE / 2 && size <= SIZE_MAX / 2 && lx_opt.thp != 0)
+        ask = ((LX_HUGE_HEADER + size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1)) -
+              LX_HUGE_HEADER;
+    uint8_t *p = huge_alloc(ask, LX_ALIGN, zeroed);
+    if (p != NULL)
+        ((struct segment *)(p - LX_HUGE_HEADER))->huge_asked = size;
+    return p;
 }
 
 /*
@@ -590,6 +595,7 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
             segment_destroy_huge(rest);
     }
     if (seg->huge_map_size >= map_size && !(exact && seg->huge_map_size > map_size)) {
+        seg->huge_asked = size;
         huge_resized(seg, old_map, old_usable);
         return (uint8_t *)seg + offset;
     }
@@ -631,6 +637,11 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
         if (rest > LX_PAGE_SIZE)
             os_populate(from, rest);
     }
-    huge_resized(moved != NULL ? moved : seg, old_map, old_usable);
-    return moved != NULL ? (uint8_t *)moved + offset : NULL;
+    if (moved == NULL) {
+        huge_resized(seg, old_map, old_usable);
+        return NULL;
+    }
+    moved->huge_asked = size;
+    huge_resized(moved, old_map, old_usable);
+    return (uint8_t *)moved + offset;
 }

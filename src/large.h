@@ -75,15 +75,30 @@ void huge_cache_counts(size_t *cached, size_t *unmapped);
  * the caller copies (also when a cached mapping that fits makes that cheaper). */
 void *huge_realloc(struct segment *seg, size_t size, bool exact) LX_WUR;
 
-/* What to ask huge_alloc for when realloc moves a block that grows to `size`:
- * from half a huge page on, enough for the mapping to end on a huge-page
- * boundary, so that the pages it grows into can be huge pages (see large.c);
- * `size` itself when huge pages are refused (LXMALLOC_THP=0). */
-size_t huge_grow_size(size_t size);
+/* A new huge block for realloc that grows a block to `size`: from half a huge
+ * page on, its mapping ends on a huge-page boundary, so that the pages it grows
+ * into can be huge pages (see large.c); just `size` when huge pages are refused
+ * (LXMALLOC_THP=0). */
+void *huge_alloc_growing(size_t size, bool *zeroed) LX_WUR;
 
 LX_INLINE size_t huge_usable(const struct segment *seg)
 {
     return seg->huge_map_size - seg->huge_offset;
+}
+
+/* realloc of a huge block to `size`, at most its usable size, without a system
+ * call: true when the block stays as it is. It does when it grows into what its
+ * mapping has past the size last asked for (the rounding to a huge page, or a
+ * cached mapping bigger than asked for), and when it shrinks by less than a
+ * segment and less than an eighth; a bigger shrink gives memory back
+ * (huge_realloc). */
+LX_INLINE bool huge_resize_here(struct segment *seg, size_t size)
+{
+    size_t gone = huge_usable(seg) - size;
+    if (size < seg->huge_asked && (gone >= LX_SEGMENT_SIZE || gone * 8 >= huge_usable(seg)))
+        return false;
+    seg->huge_asked = size;
+    return true;
 }
 
 #endif /* LX_LARGE_H */

@@ -153,6 +153,7 @@ struct segment {
     struct segment *prev;
     size_t huge_map_size;     /* huge: bytes mapped from the segment base */
     size_t huge_offset;       /* huge: user block = base + offset */
+    size_t huge_asked;        /* huge: the size last asked for (malloc, realloc) */
     uint32_t huge_cached;     /* huge: freed, kept mapped for reuse (large.c's cache) */
     uint32_t from_brk;        /* normal: carved from the program break */
     struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */

@@ -9,9 +9,10 @@
  * block allocated with a big alignment. Only a new size that a slab serves and
  * that is at most half moves (into a slab's block). A huge block that shrinks by
  * a segment or more gives the segments past its new end back, by an eighth or
- * more the mapping past it; by less, it stays as it is. A large block that grows below the threshold takes the free pages
- * after its run in place: into the pages a shrink gave back, and most steps of a
- * buffer growing by an eighth. */
+ * more the mapping past it; by less, it stays as it is. A large block that grows
+ * below the threshold takes the free pages after its run in place: into the
+ * pages a shrink gave back, and most steps of a buffer growing by an eighth. A
+ * huge block grows into the slack of its mapping in place, without a cut. */
 #include "lxt.h"
 
 #define KIB ((size_t)1 << 10)
@@ -195,6 +196,33 @@ int main(void)
     CHECK(moves * 2 < steps, "%zu of %zu steps moved the block", moves, steps);
     CHECK(lx_heap_check() == 0, "heap inconsistent after growing");
     lx_free(p);
+
+    /* 8. A block that realloc grows past 1 MiB gets a mapping that ends on a
+     * huge-page boundary. Growing into the rest of it keeps the block as it is,
+     * even where the rest would count as a shrink by an eighth of the mapping;
+     * going below the size last asked for by an eighth does cut it. */
+    p = lx_malloc(900 * KIB);
+    CHECK(p != NULL, "malloc 900 KiB");
+    fill(p, 900 * KIB, 6);
+    p = lx_realloc(p, 1100 * KIB);
+    CHECK(p != NULL, "900 KiB -> 1100 KiB");
+    big = lx_malloc_usable_size(p);
+    /* (At least that: a cached mapping may be bigger.) */
+    CHECK(big >= 2 * MIB - PAGE, "a block grown to 1100 KiB has %zu usable", big);
+    same(p, 900 * KIB, 900 * KIB, 6, "900 KiB -> 1100 KiB");
+    q = lx_realloc(p, 1400 * KIB);
+    CHECK(q == p && lx_malloc_usable_size(q) == big, "1100 -> 1400 KiB: moved or cut (%zu usable)",
+          lx_malloc_usable_size(q));
+    q = lx_realloc(q, 1700 * KIB);
+    CHECK(q == p && lx_malloc_usable_size(q) == big, "1400 -> 1700 KiB: moved or cut (%zu usable)",
+          lx_malloc_usable_size(q));
+    same(q, 900 * KIB, 900 * KIB, 6, "1100 -> 1700 KiB");
+    q = lx_realloc(q, 1400 * KIB);
+    CHECK(q == p && lx_malloc_usable_size(q) == round_page(1400 * KIB),
+          "1700 -> 1400 KiB: %zu usable", lx_malloc_usable_size(q));
+    same(q, 900 * KIB, 900 * KIB, 6, "1700 -> 1400 KiB");
+    CHECK(lx_heap_check() == 0, "heap inconsistent after a huge block's growth in place");
+    lx_free(q);
 
     CHECK(lx_heap_check() == 0, "heap inconsistent at the end");
     printf("realloc_inplace: ok\n");
