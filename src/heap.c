@@ -557,6 +557,7 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
     if (clean)
         h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
+    slab_marks_clear(pg);
     /* Untouched pages are faulted in by the carve, several at a call, once the
      * class has needed a second slab (slab_extend): a class of a few blocks
      * is not worth the pages that would stay unused. */
@@ -769,7 +770,7 @@ LX_RARE static size_t slab_check_list(struct heap *h, struct page *pg, struct bl
         uintptr_t a = (uintptr_t)b;
         if (a < start || a >= end || (a - start) % pg->block_size != 0 ||
             count > pg->capacity ||
-            (pg->hole_blocks != 0 && run_page(pg, (a - start) >> LX_PAGE_SHIFT)->hole)) {
+            (pg->hole_blocks != 0 && slab_page_hole(pg, (a - start) >> LX_PAGE_SHIFT))) {
             lx_message("check: heap %u slab %p lists a bad (or live) free block %p", h->id,
                        (void *)pg, (void *)b);
             (*problems)++;

@@ -40,8 +40,22 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->swept_used = UINT16_MAX; /* never a real count: the first sweep looks */
     pg->swept_need = 1;
     pg->hole_blocks = 0;
-    pg->marks = 0;
     pg->fresh = 0;
+}
+
+void slab_marks_clear(struct page *pg)
+{
+    struct segment *seg = page_segment(pg);
+    size_t end = page_idx(seg, pg) + pg->run_pages;
+    size_t n;
+    for (size_t i = page_idx(seg, pg); i < end; i += n) {
+        n = 16 - i % 16 < end - i ? 16 - i % 16 : end - i;
+        uint16_t keep = (uint16_t)~(((1u << n) - 1) << (i % 16));
+        uint16_t h = atomic_load_explicit(&seg->hole_map[i / 16], memory_order_relaxed);
+        uint16_t d = atomic_load_explicit(&seg->idle_map[i / 16], memory_order_relaxed);
+        atomic_store_explicit(&seg->hole_map[i / 16], (uint16_t)(h & keep), memory_order_relaxed);
+        atomic_store_explicit(&seg->idle_map[i / 16], (uint16_t)(d & keep), memory_order_relaxed);
+    }
 }
 
 /* Blocks are linked in address order, so a fresh slab hands them out ascending
@@ -284,7 +298,7 @@ static bool free_view_init(struct free_view *v, struct page *pg)
     for (size_t p = 0; p < npages; p++) {
         size_t last;
         size_t first = page_blocks(pg, p, &last);
-        if (pg->hole_blocks != 0 && run_page(pg, p)->hole) {
+        if (pg->hole_blocks != 0 && slab_page_hole(pg, p)) {
             free_view_set_range(v, first, last);
         } else if (LX_HARDEN) {
             uint8_t *a = pg->start + first * bs;
@@ -335,10 +349,10 @@ static bool blocks_look_free(const struct page *pg, size_t lo, size_t hi)
     uint8_t *a = pg->start + lo * bs;
     /* lo..hi are the blocks on one page: lo may start on an earlier page, the
      * others start on this one, so one look at its mark does for them all. */
-    if (!(holes && run_page(pg, (lo * bs) >> LX_PAGE_SHIFT)->hole) &&
+    if (!(holes && slab_page_hole(pg, (lo * bs) >> LX_PAGE_SHIFT)) &&
         !block_word_looks_free((struct block *)a, track_read_word(a)))
         return false;
-    if (lo == hi || (holes && run_page(pg, ((lo + 1) * bs) >> LX_PAGE_SHIFT)->hole))
+    if (lo == hi || (holes && slab_page_hole(pg, ((lo + 1) * bs) >> LX_PAGE_SHIFT)))
         return true;
     for (size_t i = lo + 1; i <= hi; i++) {
         a += bs;
@@ -356,13 +370,8 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
     size_t npages = (end + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     if (npages == 0 || pg->run_pages > LX_SLAB_MAX_PAGES)
         return 0;
-    if (!pg->marks) {
-        for (size_t p = 0; p < pg->run_pages; p++) {
-            struct page *d = run_page(pg, p);
-            d->hole = d->idle = 0;
-        }
-        pg->marks = 1;
-    }
+    struct segment *seg = page_segment(pg);
+    size_t base = page_idx(seg, pg); /* page p's bit in the mark maps: base + p */
     uint8_t purge[LX_SLAB_MAX_PAGES];
     /* A last page the next carve will write into is never a hole: its new blocks
      * would be listed and in the hole at once. */
@@ -378,10 +387,10 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
     bool viewed = !LX_HARDEN && free_view_init(&view, pg);
     size_t fresh = 0, waiting = 0;
     for (size_t p = 0; p < npages; p++) {
-        struct page *d = run_page(pg, p);
+        bool hole = page_mark(seg->hole_map, base + p);
         purge[p] = 0;
         if (p >= whole) {
-            d->idle = 0;
+            page_mark_set(seg->idle_map, base + p, false);
             continue;
         }
         size_t lo = (p << LX_PAGE_SHIFT) / bs;
@@ -389,10 +398,10 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
         if (hi >= cap)
             hi = cap - 1;
         bool all_free = viewed ? free_view_all(&view, lo, hi) : blocks_look_free(pg, lo, hi);
-        purge[p] = all_free && (all || d->idle || d->hole);
-        fresh += purge[p] && !d->hole;
+        purge[p] = all_free && (all || page_mark(seg->idle_map, base + p) || hole);
+        fresh += purge[p] && !hole;
         waiting += all_free && !purge[p];
-        d->idle = all_free;
+        page_mark_set(seg->idle_map, base + p, all_free);
     }
     /* Enough pages to act on: read every block and check the count (the view),
      * and keep only the pages the view finds free. */
@@ -410,10 +419,9 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
             size_t hi = (((p + 1) << LX_PAGE_SHIFT) - 1) / bs;
             if (hi >= cap)
                 hi = cap - 1;
-            struct page *d = run_page(pg, p);
             purge[p] = free_view_all(&view, lo, hi);
-            d->idle = purge[p];
-            fresh += purge[p] && !d->hole;
+            page_mark_set(seg->idle_map, base + p, purge[p]);
+            fresh += purge[p] && !page_mark(seg->hole_map, base + p);
         }
     }
     size_t purged = 0;
@@ -425,14 +433,15 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
         for (size_t p = 0; p < npages; p++) {
             size_t last;
             size_t first = page_blocks(pg, p, &last);
-            struct page *d = run_page(pg, p);
-            d->hole = (uint8_t)(first < last && (purge[p] || d->hole));
-            if (d->hole)
+            bool hole = first < last && (purge[p] || page_mark(seg->hole_map, base + p));
+            page_mark_set(seg->hole_map, base + p, hole);
+            if (hole)
                 holes += last - first;
         }
         struct block *head = slab_list_end(pg);
         for (size_t i = cap; i-- > 0;) {
-            if (run_page(pg, (i * bs) >> LX_PAGE_SHIFT)->hole || !free_view_one(&view, i))
+            if (page_mark(seg->hole_map, base + ((i * bs) >> LX_PAGE_SHIFT)) ||
+                !free_view_one(&view, i))
                 continue;
             struct block *b = (struct block *)(pg->start + i * bs);
             block_set_next(b, head);
@@ -476,9 +485,10 @@ bool slab_refill(struct page *pg)
     if (pg->hole_blocks == 0)
         return slab_extend(pg);
     size_t bs = pg->block_size;
+    struct segment *seg = page_segment(pg);
+    size_t base = page_idx(seg, pg);
     size_t p = 0;
-
-    while (!run_page(pg, p)->hole)
+    while (!page_mark(seg->hole_map, base + p))
         p++;
     size_t last;
     size_t first = page_blocks(pg, p, &last);
@@ -491,7 +501,7 @@ bool slab_refill(struct page *pg)
         tail = b;
     }
     pg->free = tail;
-    run_page(pg, p)->hole = 0;
+    page_mark_set(seg->hole_map, base + p, false);
     pg->hole_blocks = (uint16_t)(pg->hole_blocks - (last - first));
     slab_mark_holes(pg);
     return true;

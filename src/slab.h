@@ -198,6 +198,39 @@ LX_INLINE void block_clear_link(struct block *b)
 }
 #endif /* LX_HARDEN */
 
+/* ---- page marks (types.h, struct segment: hole_map and idle_map) ---------- */
+
+/* Bit i (a page index in the segment) of a mark map. */
+LX_INLINE bool page_mark(const _Atomic(uint16_t) *map, size_t i)
+{
+    return ((atomic_load_explicit(&map[i / 16], memory_order_relaxed) >> (i % 16)) & 1) != 0;
+}
+
+/* Sets or clears bit i. Only the owner of the slab page i belongs to writes its
+ * bits, and no other slab of a heap shares its elements (a slab starts on a
+ * 16-page boundary), so a load and a store do. */
+LX_INLINE void page_mark_set(_Atomic(uint16_t) *map, size_t i, bool on)
+{
+    uint16_t bit = (uint16_t)(1u << (i % 16));
+    uint16_t w = atomic_load_explicit(&map[i / 16], memory_order_relaxed);
+    atomic_store_explicit(&map[i / 16], (uint16_t)(on ? w | bit : w & ~bit), memory_order_relaxed);
+}
+
+/* Page n of slab pg: its bit in its segment's mark maps. */
+LX_INLINE size_t slab_mark_index(const struct page *pg, size_t n)
+{
+    return page_idx(page_segment(pg), pg) + n;
+}
+
+/* Is page n of slab pg a hole? */
+LX_INLINE bool slab_page_hole(const struct page *pg, size_t n)
+{
+    return page_mark(page_segment(pg)->hole_map, slab_mark_index(pg, n));
+}
+
+/* A new slab of a heap: none of its pages is a hole or idle. */
+void slab_marks_clear(struct page *pg);
+
 /* Does block `b` of slab `pg` start on one of its holes (slab.c)? Then it is free,
  * though its first word, on a page given back, reads as zero. Any thread may ask:
  * a block handed out after its hole was carved again was handed out by the
@@ -206,7 +239,7 @@ LX_INLINE bool slab_block_in_hole(const struct page *pg, const struct block *b)
 {
     if (pg->hole_blocks == 0)
         return false;
-    return run_page(pg, (size_t)((const uint8_t *)b - pg->start) >> LX_PAGE_SHIFT)->hole != 0;
+    return slab_page_hole(pg, (size_t)((const uint8_t *)b - pg->start) >> LX_PAGE_SHIFT);
 }
 
 /* Owner only: is `b` on one of pg's free lists (free, local_free, remote frees)? */

@@ -109,12 +109,9 @@ struct page {
             uint64_t freed_ns;       /* when it went on the dirty list or in the cache */
         };
         struct { /* RUN_SLAB of a heap (slab.c: holes); owner */
-            uint16_t swept_used;       /* head: `used` when last swept */
-            uint16_t swept_need;       /* head: blocks back since then worth a sweep */
-            uint16_t hole_blocks;      /* head: free blocks in holes, off every list */
-            uint8_t marks;             /* head: the run's pages' hole and idle are set */
-            uint8_t hole;              /* any page of the run: it is a hole */
-            uint8_t idle;              /* any page: all its blocks were free at the last sweep */
+            uint16_t swept_used;       /* `used` when last swept */
+            uint16_t swept_need;       /* blocks back since then worth a sweep */
+            uint16_t hole_blocks;      /* free blocks in holes, off every list */
         };
     };
     uint32_t dirty_count;      /* RUN_FREE: at most this many of its pages are resident */
@@ -158,6 +155,15 @@ struct segment {
     uint32_t from_brk;        /* normal: carved from the program break */
     struct large_owner *owner; /* huge: the list holding it (large.h), or NULL; its lock */
     uint16_t head[LX_SEGMENT_PAGES]; /* page idx -> line of its run's descriptor */
+    /* Marks of a slab's pages (slab.c), a bit per page, 16 pages to an element:
+     * hole, the page was given back while its slab lives on; idle, all its
+     * blocks were free at the last sweep. Only a slab's owner writes its bits;
+     * other threads read hole bits. Kept here rather than in each page's
+     * descriptor: those of pages past a run's first lie outside the 8 KiB the
+     * fast paths touch, and marking them touched up to 30 more metadata pages
+     * in every segment. */
+    _Atomic(uint16_t) hole_map[LX_SEGMENT_PAGES / 16];
+    _Atomic(uint16_t) idle_map[LX_SEGMENT_PAGES / 16];
     LX_CACHE_ALIGNED uint8_t desc[LX_SEGMENT_PAGES * 128 + (LX_DESC_COLORS - 1) * 64];
 };
 
