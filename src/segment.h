@@ -162,13 +162,6 @@ LX_INLINE struct segment *page_segment(const struct page *pg)
     return (struct segment *)((uintptr_t)pg & ~(uintptr_t)LX_SEGMENT_MASK);
 }
 
-/* The descriptor of page n of the run whose head is `head`. */
-LX_INLINE struct page *run_page(const struct page *head, size_t n)
-{
-    struct segment *seg = page_segment(head);
-    return seg_page(seg, page_idx(seg, head) + n);
-}
-
 /* A mapped, registered, zeroed normal segment, or NULL. Its metadata pages are
  * not yet a run: the caller (pages.c) sets the buddy state up. */
 struct segment *segment_create(struct arena *arena) LX_WUR;

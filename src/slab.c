@@ -43,6 +43,7 @@ void slab_init(struct page *pg, uintptr_t key, unsigned cls)
     pg->fresh = 0;
 }
 
+/* Element by element; bits of pages past the run in its last element are kept. */
 void slab_marks_clear(struct page *pg)
 {
     struct segment *seg = page_segment(pg);

@@ -216,16 +216,11 @@ LX_INLINE void page_mark_set(_Atomic(uint16_t) *map, size_t i, bool on)
     atomic_store_explicit(&map[i / 16], (uint16_t)(on ? w | bit : w & ~bit), memory_order_relaxed);
 }
 
-/* Page n of slab pg: its bit in its segment's mark maps. */
-LX_INLINE size_t slab_mark_index(const struct page *pg, size_t n)
-{
-    return page_idx(page_segment(pg), pg) + n;
-}
-
 /* Is page n of slab pg a hole? */
 LX_INLINE bool slab_page_hole(const struct page *pg, size_t n)
 {
-    return page_mark(page_segment(pg)->hole_map, slab_mark_index(pg, n));
+    const struct segment *seg = page_segment(pg);
+    return page_mark(seg->hole_map, page_idx(seg, pg) + n);
 }
 
 /* A new slab of a heap: none of its pages is a hole or idle. */

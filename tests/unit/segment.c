@@ -30,7 +30,8 @@ static void descriptor_layout(struct segment *seg)
         CHECK(((size_t)((uint8_t *)d - (uint8_t *)seg) - seg_desc_base(seg)) % sizeof(struct page) == 0,
               "descriptor %zu is not on a slot", i);
         CHECK(page_idx(seg, d) == i, "page_idx(seg_page(%zu)) = %zu", i, page_idx(seg, d));
-        CHECK(run_page(seg_page(seg, i & ~(size_t)15), i & 15) == d, "run_page of page %zu", i);
+        CHECK(seg_page(seg, page_idx(seg, seg_page(seg, i & ~(size_t)15)) + (i & 15)) == d,
+              "page %zu from its group's first descriptor", i);
         CHECK(((size_t)seg_head_line(seg, i) << 6) == (size_t)((uint8_t *)d - (uint8_t *)seg),
               "head line of page %zu", i);
     }
