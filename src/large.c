@@ -2,7 +2,14 @@
 /*
  * large.c — large runs and huge blocks. Layer: beside heap, above pages and
  * segment. A large run is one block: its descriptor's start is the block and
- * block_size its usable length, so free needs no header. A huge block is a
+ * block_size its usable length, so free needs no header. (The run is as long as
+ * the block's pages rounded up to a whole group of 2^LX_DESC_ROT pages, and the
+ * block uses its front: the pages past the block are never touched, which
+ * `touched` tells the arena; and what an arena splits off a run's buddy block,
+ * or a shrink gives back, is whole groups, whose descriptors are the group
+ * heads every run uses. A run of 9 pages cut from a 16-page block used to free
+ * blocks of 1, 2 and 4 pages, each writing its descriptor on another of the 30
+ * descriptor pages that only such fragments touch: segment.h.) A huge block is a
  * segment-aligned mapping whose first page is its header (struct segment); the
  * block starts at huge_offset (a page, or the requested alignment), so the
  * header never sits right before user data on the same page.
@@ -55,24 +62,38 @@
 #include "segment.h"
 #include "stats.h"
 
+/* A large block of `npages` pages takes a run this long. */
+static size_t large_run_pages(size_t npages)
+{
+    return (npages + LX_DESC_LOW_MASK) & ~(size_t)LX_DESC_LOW_MASK;
+}
+
 void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
                   size_t alignment)
 {
     size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
     size_t npages = (size + extra + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     (void)huge_cache_expire(false);
-    /* A cached run up to a quarter longer will do: the rest is usable too. */
-    struct page *pg = rc != NULL ? run_cache_take(rc, npages, npages + npages / 4, RUN_LARGE) : NULL;
-    if (pg == NULL)
-        pg = arena_alloc_run(a, npages, RUN_LARGE);
-    if (pg == NULL)
-        return NULL;
+    /* A cached run up to a quarter longer will do. */
+    struct page *pg = rc != NULL ? run_cache_take(rc, large_run_pages(npages),
+                                                  large_run_pages(npages + npages / 4), RUN_LARGE)
+                                 : NULL;
+    if (pg != NULL) {
+        if (pg->touched < npages)
+            pg->touched = (uint32_t)npages;
+    } else {
+        pg = arena_alloc_run(a, large_run_pages(npages), RUN_LARGE);
+        if (pg == NULL)
+            return NULL;
+        /* Where a dirty block's resident pages are is not known. */
+        if (!pg->dirty)
+            pg->touched = (uint32_t)npages;
+    }
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
     uintptr_t user = ((uintptr_t)run + alignment - 1) & ~(uintptr_t)(alignment - 1);
     pg->start = (uint8_t *)user;
-    pg->block_size =
-        (uint32_t)((uintptr_t)run + ((size_t)pg->run_pages << LX_PAGE_SHIFT) - user);
+    pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;
     pg->used = 1;
     stats_large(lc, pg->block_size, 1);
@@ -192,33 +213,43 @@ void large_shrink(struct page *pg, size_t size, struct large_counts *lc)
     struct segment *seg = page_segment(pg);
     uintptr_t run = (uintptr_t)page_address(seg, pg);
     size_t npages = ((uintptr_t)pg->start + size - run + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t rpages = large_run_pages(npages);
     /* An eighth of the run at least: a block that shrinks a little and grows
      * again (which copies it, unless the pages after it are still free) stays
      * as it is. */
-    if (npages >= pg->run_pages || (pg->run_pages - npages) * 8 < pg->run_pages)
+    if (rpages >= pg->run_pages || (pg->run_pages - rpages) * 8 < pg->run_pages)
         return;
     size_t usable = (npages << LX_PAGE_SHIFT) - ((uintptr_t)pg->start - run);
     stats_large_resize(lc, -(int64_t)(pg->block_size - usable));
     pg->block_size = (uint32_t)usable;
-    arena_trim_run(pg, npages);
+    arena_trim_run(pg, rpages);
 }
 
 bool large_grow(struct page *pg, size_t size, struct large_counts *lc)
 {
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
-    size_t old = pg->run_pages;
-    size_t npages = ((size_t)(pg->start - run) + size + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    size_t dirty;
-    if (npages <= old || !arena_extend_run(pg, npages, &dirty))
+    size_t offset = (size_t)(pg->start - run);
+    size_t old = (offset + pg->block_size) >> LX_PAGE_SHIFT; /* the block's pages */
+    size_t npages = (offset + size + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    if (npages <= old)
         return false;
-    size_t usable = (npages << LX_PAGE_SHIFT) - (size_t)(pg->start - run);
+    /* The run's own tail first, else the free pages after the run too. */
+    size_t touched = pg->touched;
+    size_t dirty = 0;
+    if (npages > pg->run_pages && !arena_extend_run(pg, large_run_pages(npages), &dirty))
+        return false;
+    size_t usable = (npages << LX_PAGE_SHIFT) - offset;
     stats_large_resize(lc, (int64_t)(usable - pg->block_size));
     pg->block_size = (uint32_t)usable;
+    if (pg->touched < npages)
+        pg->touched = (uint32_t)npages;
     /* The program grew the block to write there: fault the new pages in with one
-     * call, unless they may all be resident already. */
-    if (npages - old > 1 && dirty < npages - old)
-        os_populate(run + (old << LX_PAGE_SHIFT), (npages - old) << LX_PAGE_SHIFT);
+     * call, unless some may be resident already (those before `touched`, or any
+     * the arena added). */
+    size_t from = touched > old ? touched : old;
+    if (dirty == 0 && npages > from + 1)
+        os_populate(run + (from << LX_PAGE_SHIFT), (npages - from) << LX_PAGE_SHIFT);
     return true;
 }
 

@@ -27,21 +27,23 @@ struct large_owner {
 };
 
 /* size <= LX_LARGE_MAX - (alignment - page) ; alignment a power of two. The
- * run comes from `rc` (a heap's cache of freed runs, or NULL) if it holds one of
- * the length or up to a quarter longer, else from arena `a`; large_free puts it
+ * block's pages take a run of them rounded up to 16 (large.c), from `rc` (a
+ * heap's cache of freed runs, or NULL) if it holds one of that length or up to a
+ * quarter longer, else from arena `a`; the usable size is the block's pages; large_free puts it
  * in `rc` if it may, else gives it to its arena. Both count the run in `lc` (a
  * heap's counters; NULL: the process-wide ones). */
 void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
                   size_t alignment) LX_WUR;
 void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc);
 /* Make the large block of run `pg` `size` bytes long (no longer than it is) in
- * place: the whole pages past its new end go back to the arena if they are an
- * eighth of the run or more; counted in `lc` as for large_free. The block keeps
- * its address and contents. */
+ * place, if the run, cut to the new pages rounded up to 16, gives an eighth of
+ * its pages or more back to the arena (else it stays as it is); counted in `lc`
+ * as for large_free. The block keeps its address and contents. */
 void large_shrink(struct page *pg, size_t size, struct large_counts *lc);
 /* Make the large block of run `pg` `size` bytes long (longer than it is) in
- * place, if the pages after its run are free (arena_extend_run) and it stays
- * within LX_LARGE_MAX; false, and nothing changed, if not. */
+ * place: within its run, else if the pages after the run are free
+ * (arena_extend_run) and it stays within LX_LARGE_MAX; false, and nothing
+ * changed, if not. */
 bool large_grow(struct page *pg, size_t size, struct large_counts *lc) LX_WUR;
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and

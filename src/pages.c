@@ -245,6 +245,20 @@ static void buddy_free_range(struct arena *a, struct segment *seg, size_t start,
     }
 }
 
+/* Free [start, end) as buddy_free_range does, where only the pages before
+ * `touched_end` may be resident: each block counts its own pages before it. */
+static void buddy_free_touched(struct arena *a, struct segment *seg, size_t start, size_t end,
+                               size_t touched_end)
+{
+    while (start < end) {
+        unsigned k = buddy_order_at(start, end);
+        size_t n = (size_t)1 << k;
+        size_t dirty = touched_end <= start ? 0 : touched_end - start < n ? touched_end - start : n;
+        buddy_free_block(a, seg, start, k, dirty);
+        start += n;
+    }
+}
+
 static void arena_release_segment_locked(struct arena *a, struct segment *seg);
 
 /* A run just went back to the free lists of `seg`: keep or unmap the segment if
@@ -441,6 +455,7 @@ struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind)
     }
     pg->kind = (uint8_t)kind;
     pg->run_pages = (uint16_t)npages;
+    pg->touched = (uint32_t)npages;
     pg->dirty = dirty != 0;
     pg->dirty_count = 0;
     uint16_t line = seg_head_line(seg, idx);
@@ -463,9 +478,10 @@ void arena_free_run(struct page *pg)
               pg->kind == RUN_CACHED);
     lx_lock(&a->lock);
     a->clock_ns = os_now_coarse_ns();
+    size_t touched = pg->touched < npages ? pg->touched : npages;
     seg->used_pages -= (uint32_t)npages;
     arena_used_sub(a, npages);
-    buddy_free_range(a, seg, idx, idx + npages, npages);
+    buddy_free_touched(a, seg, idx, idx + npages, idx + touched);
     arena_segment_emptied_locked(a, seg);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
@@ -511,6 +527,8 @@ bool arena_extend_run(struct page *pg, size_t npages, size_t *dirty)
         a->peak_ns = a->clock_ns != 0 ? a->clock_ns : os_now_coarse_ns();
     }
     pg->run_pages = (uint16_t)npages;
+    if (resident != 0)
+        pg->touched = (uint32_t)npages;
     uint16_t line = seg_head_line(seg, idx);
     for (size_t i = idx + old; i < idx + npages; i++)
         seg->head[i] = line;
@@ -526,14 +544,21 @@ void arena_trim_run(struct page *pg, size_t npages)
     size_t old = pg->run_pages;
     lx_assert(pg->kind == RUN_LARGE && npages >= 1 && npages < old);
     lx_lock(&a->lock);
-    /* The descriptors inside a run are unused: clear what an older use left. */
-    for (size_t i = idx + npages; i < idx + old; i++)
-        seg_page(seg, i)->kind = RUN_NONE;
+#if LX_DEBUG
+    /* Every descriptor inside a run is RUN_NONE (buddy_remove leaves a block it
+     * takes so): the trimmed part's free blocks start clean. Most of them lie on
+     * descriptor pages nothing else touches, so only a checked build reads them. */
+    for (size_t i = idx + 1; i < idx + old; i++)
+        lx_assert_internal(seg_page(seg, i)->kind == RUN_NONE);
+#endif
     a->clock_ns = os_now_coarse_ns();
+    size_t touched = pg->touched < old ? pg->touched : old;
     pg->run_pages = (uint16_t)npages;
+    if (pg->touched > npages)
+        pg->touched = (uint32_t)npages;
     seg->used_pages -= (uint32_t)(old - npages);
     arena_used_sub(a, old - npages);
-    buddy_free_range(a, seg, idx + npages, idx + old, old - npages);
+    buddy_free_touched(a, seg, idx + npages, idx + old, idx + touched);
     arena_purge_locked(a, false);
     lx_unlock(&a->lock);
     arenas_purge_if_over();
@@ -579,6 +604,8 @@ struct page *run_cache_take(struct run_cache *c, size_t npages, size_t max_pages
         return NULL;
     struct page *pg = run_cache_unlink(c, best);
     pg->kind = (uint8_t)kind;
+    if (kind != RUN_LARGE)
+        pg->touched = pg->run_pages;
     return pg;
 }
 

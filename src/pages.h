@@ -52,11 +52,17 @@ unsigned arenas_used(void);
 unsigned arena_count(void);
 
 /* A run of `npages` (1..LX_LARGE_MAX/page) pages whose head descriptor has kind
- * `kind` and run_pages set; NULL if the kernel refuses memory. Takes a->lock. */
+ * `kind` and run_pages set; NULL if the kernel refuses memory. Takes a->lock.
+ *
+ * `touched` bounds what a run may hold resident: its first `touched` pages; set
+ * to the whole run here, by run_cache_take for every kind but RUN_LARGE, and by
+ * arena_extend_run. Only the large-block layer lowers it (large.c: a large block
+ * uses the front of a run rounded up to whole groups of 2^LX_DESC_ROT pages, and
+ * the rest is never touched); arena_free_run counts the pages past it clean. */
 struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind) LX_WUR;
 
 /* Give a run back to its segment's arena; coalesces; may unmap an empty segment.
- * Takes the arena's lock. */
+ * Pages past its `touched` first go back as clean. Takes the arena's lock. */
 void arena_free_run(struct page *pg);
 
 /* Give the pages of an allocated run past its first `npages` (at least 1, fewer
@@ -68,7 +74,8 @@ void arena_trim_run(struct page *pg, size_t npages);
  * there are free (whole free buddy blocks; what the last one holds beyond goes
  * back). False, and nothing changed, if they are not, or if the run would pass
  * its segment's end or LX_LARGE_MAX. *dirty: how many of the new pages may be
- * resident. Takes the arena's lock. */
+ * resident (where among them is not known: `touched` becomes the whole run if
+ * any may be). Takes the arena's lock. */
 bool arena_extend_run(struct page *pg, size_t npages, size_t *dirty);
 
 /*

@@ -115,7 +115,8 @@ struct page {
         };
     };
     uint32_t dirty_count;      /* RUN_FREE: at most this many of its pages are resident */
-    uint32_t pad32;
+    uint32_t touched;          /* allocated or cached run: only its first `touched` pages
+                                  may be resident (pages.h) */
 };
 
 /* Segment kinds (struct segment.kind). */

@@ -1,6 +1,7 @@
 /* A thread heap keeps the page runs it frees (large blocks, empty slabs) and
  * reuses them: a later request of the same length, or up to a quarter shorter,
- * gets the cached run whole (its usable size shows it); a longer one does not.
+ * gets the cached run (its address shows it), with the usable size it asked for;
+ * a longer one does not. A large block's run is its pages rounded up to 16.
  * The cache is bounded (at most 2 MiB, 8 runs), is given back at thread exit,
  * after the purge delay, by malloc_trim, and when an allocation would fail
  * (api/rlimit under LXMALLOC_SOURCE=brk),
@@ -38,38 +39,37 @@ int main(void)
     lx_malloc_trim(0);
     CHECK(cached() == 0, "%llu bytes cached at the start", cached());
 
-    /* 100000 bytes: a run of 25 pages, kept when freed. */
+    /* 100000 bytes: 25 pages, in a run of 32, kept when freed. */
     char *p = lx_malloc(100000);
     CHECK(p != NULL, "malloc(100000)");
     memset(p, 1, 100000);
     lx_free(p);
-    CHECK(cached() == 25 * 4096, "%llu bytes cached, expected one 25-page run", cached());
+    CHECK(cached() == 32 * 4096, "%llu bytes cached, expected one 32-page run", cached());
     CHECK(lx_heap_check() == 0, "heap check with a cached run");
 
-    /* 90000 bytes need 22 pages: the 25-page run is at most a quarter longer. */
+    /* 90000 bytes need 22 pages, a run of 32: the cached one. */
     char *q = lx_malloc(90000);
     CHECK(q == p, "malloc(90000) = %p did not reuse the cached run at %p", (void *)q, (void *)p);
-    CHECK(lx_malloc_usable_size(q) == 25 * 4096, "usable size %zu, expected the whole run",
+    CHECK(lx_malloc_usable_size(q) == 22 * 4096, "usable size %zu, expected 22 pages",
           lx_malloc_usable_size(q));
-    CHECK(q[0] == 1 && q[99999] == 1, "the reused run's pages were given back");
+    CHECK(q[0] == 1 && q[22 * 4096 - 1] == 1, "the reused run's pages were given back");
     CHECK(cached() == 0, "%llu bytes cached after the reuse", cached());
     lx_free(q);
 
-    /* 150000 bytes need 37 pages: the cached run is too short and stays. */
+    /* 150000 bytes need 37 pages, a run of 48: the cached run is too short and stays. */
     char *r = lx_malloc(150000);
-    CHECK(r != NULL && r != p, "malloc(150000) took the 25-page run");
-    CHECK(cached() == 25 * 4096, "%llu bytes cached, the 25-page run should stay", cached());
+    CHECK(r != NULL && r != p, "malloc(150000) took the 32-page run");
+    CHECK(cached() == 32 * 4096, "%llu bytes cached, the 32-page run should stay", cached());
     lx_free(r);
 
-    /* Bounded: 12 runs of 49 pages freed, at most 2 MiB and 8 runs kept. */
+    /* Bounded: 12 runs of 64 pages (49 used) freed, at most 2 MiB and 8 runs kept. */
     void *v[12];
     for (int i = 0; i < 12; i++)
         v[i] = lx_malloc(200000);
     for (int i = 0; i < 12; i++)
         lx_free(v[i]);
     unsigned long long c = cached();
-    CHECK(c <= (2u << 20) && c >= 8 * 49 * 4096 && c <= 8 * 49 * 4096 + 37 * 4096,
-          "%llu bytes cached after freeing 12 runs of 49 pages", c);
+    CHECK(c == 8 * 64 * 4096, "%llu bytes cached after freeing 12 runs of 64 pages", c);
     CHECK(lx_heap_check() == 0, "heap check with a full cache");
 
     /* Another thread's cache goes back when it exits. */
@@ -85,7 +85,7 @@ int main(void)
     /* Runs older than the purge delay go back on a later slow path. */
     atomic_store(&lx_opt.purge_delay_ns, (uint64_t)50 * 1000 * 1000);
     lx_free(lx_malloc(100000));
-    CHECK(cached() == 25 * 4096, "%llu bytes cached", cached());
+    CHECK(cached() == 32 * 4096, "%llu bytes cached", cached());
     struct timespec pause = {0, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
     for (int i = 0; i < 200; i++)
