@@ -546,9 +546,10 @@ void arena_trim_run(struct page *pg, size_t npages)
     lx_lock(&a->lock);
 #if LX_DEBUG
     /* Every descriptor inside a run is RUN_NONE (buddy_remove leaves a block it
-     * takes so): the trimmed part's free blocks start clean. Most of them lie on
-     * descriptor pages nothing else touches, so only a checked build reads them. */
-    for (size_t i = idx + 1; i < idx + old; i++)
+     * takes so): the trimmed part's free blocks start clean. A checked build
+     * reads those of the group heads; the others lie on descriptor pages that
+     * nothing else touches, and reading one would map it. */
+    for (size_t i = idx + ((size_t)1 << LX_DESC_ROT); i < idx + old; i += (size_t)1 << LX_DESC_ROT)
         lx_assert_internal(seg_page(seg, i)->kind == RUN_NONE);
 #endif
     a->clock_ns = os_now_coarse_ns();
