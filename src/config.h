@@ -78,7 +78,7 @@
  * 16 KiB (sizeclass.h). */
 #define LX_ALIGN 16
 #define LX_SMALL_MAX 32768           /* largest size served from slabs */
-#define LX_CLASS_COUNT 60            /* 23 to 1 KiB, 37 to 32 KiB (sizeclass.h) */
+#define LX_CLASS_COUNT 52            /* 23 to 1 KiB, 29 to 32 KiB (sizeclass.h) */
 #define LX_DIRECT_MAX 1024           /* sizes looked up in the direct table by (size+15)/16 */
 #define LX_DIRECT_SMALL (LX_DIRECT_MAX / LX_ALIGN + 1) /* those entries */
 #define LX_DIRECT_FIRST_MEDIUM 23    /* first class above LX_DIRECT_MAX: an entry per class */

@@ -46,12 +46,12 @@
 #define LX_R4(x) x, x, x, x
 #define LX_R16(x) LX_R4(LX_R4(x))
 #define LX_R64(x) LX_R4(LX_R16(x))
-static_assert(LX_DIRECT_COUNT == 102, "the empty heap's initialiser has 102 entries");
+static_assert(LX_DIRECT_COUNT == 94, "the empty heap's initialiser has 94 entries");
 static_assert(LX_SEG_SEEN == 64, "the empty heap's initialiser has 64 segment slots");
 
 struct heap lx_empty_heap = {
-    .direct = {LX_R64(&lx_empty_page), LX_R16(&lx_empty_page), LX_R16(&lx_empty_page),
-               LX_R4(&lx_empty_page), &lx_empty_page, &lx_empty_page},
+    .direct = {LX_R64(&lx_empty_page), LX_R16(&lx_empty_page), LX_R4(&lx_empty_page),
+               LX_R4(&lx_empty_page), LX_R4(&lx_empty_page), &lx_empty_page, &lx_empty_page},
     .segs = {.base = {LX_R64(LX_SEG_NONE)}}, /* never learns */
 };
 

@@ -16,8 +16,8 @@ struct sizeclass_info lx_classes[LX_CLASS_COUNT];
 uint8_t lx_size_class[LX_SIZE_TABLE];
 
 static_assert(LX_DIRECT_MAX == 1024 && LX_SMALL_MAX == 32768 && LX_DIRECT_FIRST_MEDIUM == 23 &&
-                  LX_CLASS_COUNT == LX_DIRECT_FIRST_MEDIUM + 37,
-              "class rule: 23 classes to 1 KiB, 37 above (sizeclass.h)");
+                  LX_CLASS_COUNT == LX_DIRECT_FIRST_MEDIUM + 29,
+              "class rule: 23 classes to 1 KiB, 29 above (sizeclass.h)");
 static_assert(LX_DIRECT_MAX % LX_MEDIUM_STEP == 0 && LX_SMALL_MAX % LX_MEDIUM_STEP == 0,
               "the size table's steps");
 
@@ -37,7 +37,7 @@ static size_t class_after(size_t prev)
         return prev + LX_ALIGN;
     unsigned b = 63u - (unsigned)LX_CLZ(prev); /* 2^b <= prev < 2^(b+1) */
     size_t pow = (size_t)1 << b;
-    size_t step = pow >> (b < 12 ? 2 : 3); /* a quarter, above 4 KiB an eighth */
+    size_t step = pow >> (b == 12 ? 3 : 2); /* a quarter; from 4 to 8 KiB an eighth */
     size_t next = (prev / step + 1) * step;   /* the next quarter or eighth */
     if (prev == pow && b < 15 && narrow_above(b) < next)
         return narrow_above(b);
