@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "lxt.h"
+#include "lxt_desc.h"
 #include "os.h"
 #include "segment.h"
 
@@ -66,22 +67,6 @@ static void free_all(void)
     }
 }
 
-/* Resident pages of seg's descriptors past those of the group heads (slots
- * 0-63, the first 8 KiB): none of the slabs here has a descriptor there. */
-static size_t spread_descriptor_pages(struct segment *seg)
-{
-    uintptr_t lo = (uintptr_t)seg + seg_desc_base(seg) + 64 * sizeof(struct page);
-    uintptr_t hi = (uintptr_t)seg + sizeof(struct segment);
-    lo = (lo + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
-    hi &= ~(uintptr_t)(LX_PAGE_SIZE - 1);
-    unsigned char vec[LX_SEGMENT_META_PAGES];
-    CHECK(mincore((void *)lo, hi - lo, vec) == 0, "mincore");
-    size_t n = 0;
-    for (size_t i = 0; i < (hi - lo) / LX_PAGE_SIZE; i++)
-        n += vec[i] & 1;
-    return n;
-}
-
 int main(void)
 {
     lxt_rng r = {7};
@@ -115,7 +100,7 @@ int main(void)
         size_t j = i;
         while (small[j] == NULL)
             j++;
-        size_t n = spread_descriptor_pages(segment_of(small[j]));
+        size_t n = lxt_spread_descriptor_pages(segment_of(small[j]));
         CHECK(n == 0, "%zu descriptor pages past the group heads are resident", n);
     }
 

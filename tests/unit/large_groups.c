@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "lxt.h"
+#include "lxt_desc.h"
 #include "os.h"
 #include "segment.h"
 
@@ -24,21 +25,6 @@
 static unsigned char *blk[SLOTS];
 static size_t len[SLOTS];
 static size_t usable_was[SLOTS]; /* 0: the usable size is the length in pages */
-
-/* Resident pages of seg's descriptors past those of the group heads. */
-static size_t spread_descriptor_pages(struct segment *seg)
-{
-    uintptr_t lo = (uintptr_t)seg + seg_desc_base(seg) + 64 * sizeof(struct page);
-    uintptr_t hi = (uintptr_t)seg + sizeof(struct segment);
-    lo = (lo + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
-    hi &= ~(uintptr_t)(LX_PAGE_SIZE - 1);
-    unsigned char vec[LX_SEGMENT_META_PAGES];
-    CHECK(mincore((void *)lo, hi - lo, vec) == 0, "mincore");
-    size_t n = 0;
-    for (size_t i = 0; i < (hi - lo) / LX_PAGE_SIZE; i++)
-        n += vec[i] & 1;
-    return n;
-}
 
 static size_t awkward_size(lxt_rng *r)
 {
@@ -138,7 +124,7 @@ int main(void)
             segs[nsegs++] = seg;
     }
     for (size_t k = 0; k < nsegs; k++)
-        spread += spread_descriptor_pages(segs[k]);
+        spread += lxt_spread_descriptor_pages(segs[k]);
     printf("large_groups: %zu segments, %zu spread descriptor pages resident\n", nsegs, spread);
     CHECK(spread == 0, "%zu descriptor pages past the group heads are resident", spread);
     /* (The checker reads descriptors, which maps their pages: after the count.) */
