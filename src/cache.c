@@ -224,12 +224,14 @@ LX_RARE LX_EXPORT lx_cache_t *lx_cache_create(const char *name, size_t size, siz
     size_t block = (c->offset + size + align - 1) & ~(align - 1);
     c->object_size = block - c->offset;
     c->block_size = (uint32_t)block;
-    /* At least LX_SLAB_MIN_PAGES and room for 8 objects, within a buddy run. */
-    size_t pages = (8 * block + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    if (pages < LX_SLAB_MIN_PAGES)
-        pages = LX_SLAB_MIN_PAGES;
-    if (pages > (LX_LARGE_MAX >> LX_PAGE_SHIFT))
-        pages = LX_LARGE_MAX >> LX_PAGE_SHIFT;
+    /* The shortest power of two of pages, at least LX_SLAB_MIN_PAGES, with room
+     * for 8 objects: a whole buddy block, as a heap's slab (sizeclass.c). A
+     * length in between took the block above anyway, and gave its tail back as
+     * fragments whose descriptors lie on pages nothing else touches. */
+    size_t want = (8 * block + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t pages = LX_SLAB_MIN_PAGES;
+    while (pages < want && pages < (LX_LARGE_MAX >> LX_PAGE_SHIFT))
+        pages *= 2;
     c->slab_pages = (uint32_t)pages;
     c->ctor = ctor;
     c->dtor = dtor;
