@@ -125,6 +125,8 @@ LX_RARE static struct page *cache_new_slab_locked(struct lx_cache *c)
     if (pg == NULL)
         return NULL;
     slab_init(pg, (uintptr_t)c, 0);
+    if (!pg->dirty)
+        pg->touched = 0; /* slab_extend populates what it carves */
     slab_set_block_size(pg, c->block_size);
     pg->reserved = (uint16_t)((size_t)pg->run_pages * LX_PAGE_SIZE / c->block_size);
     list_push(&c->partial, pg);

@@ -558,9 +558,12 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
         h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
     slab_marks_clear(pg);
-    /* Untouched pages are faulted in by the carve, several at a call, once the
-     * class has needed a second slab (slab_extend): a class of a few blocks
-     * is not worth the pages that would stay unused. */
+    /* Untouched pages are faulted in by the carve, with one call for each
+     * (slab_extend); several pages at a time once the class has needed a
+     * second slab: a class of a few blocks is not worth the pages that would
+     * stay unused. */
+    if (clean)
+        pg->touched = 0;
     pg->fresh = clean && q->taken++ != 0;
     (void)slab_extend(pg);
     queue_push_front(h, pg);

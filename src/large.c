@@ -78,20 +78,30 @@ void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc
     struct page *pg = rc != NULL ? run_cache_take(rc, large_run_pages(npages),
                                                   large_run_pages(npages + npages / 4), RUN_LARGE)
                                  : NULL;
+    size_t clean_from = npages; /* the block's pages from here on were never touched */
     if (pg != NULL) {
-        if (pg->touched < npages)
+        if (pg->touched < npages) {
+            clean_from = pg->touched;
             pg->touched = (uint32_t)npages;
+        }
     } else {
         pg = arena_alloc_run(a, large_run_pages(npages), RUN_LARGE);
         if (pg == NULL)
             return NULL;
         /* Where a dirty block's resident pages are is not known. */
-        if (!pg->dirty)
+        if (!pg->dirty) {
+            clean_from = 0;
             pg->touched = (uint32_t)npages;
+        }
     }
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
     uintptr_t user = ((uintptr_t)run + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    size_t user_page = (user - (uintptr_t)run) >> LX_PAGE_SHIFT;
+    if (clean_from < user_page)
+        clean_from = user_page;
+    if (clean_from < npages)
+        os_populate(run + (clean_from << LX_PAGE_SHIFT), (npages - clean_from) << LX_PAGE_SHIFT);
     pg->start = (uint8_t *)user;
     pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;

@@ -243,6 +243,7 @@ void os_populate(void *addr, size_t size)
         return;
     int saved = errno;
     atomic_fetch_add_explicit(&lx_os_counters.populate_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&lx_os_counters.populate_bytes, size, memory_order_relaxed);
     if (madvise(addr, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
         atomic_store_explicit(&os_populate_ok, false, memory_order_relaxed);
     errno = saved;

@@ -154,6 +154,7 @@ struct os_counters {
     _Atomic uint64_t mremap_count;
     _Atomic uint64_t madvise_count;
     _Atomic uint64_t populate_count;
+    _Atomic uint64_t populate_bytes;
     _Atomic uint64_t mapped_bytes;
     _Atomic uint64_t peak_mapped_bytes;
 };

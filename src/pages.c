@@ -605,8 +605,6 @@ struct page *run_cache_take(struct run_cache *c, size_t npages, size_t max_pages
         return NULL;
     struct page *pg = run_cache_unlink(c, best);
     pg->kind = (uint8_t)kind;
-    if (kind != RUN_LARGE)
-        pg->touched = pg->run_pages;
     return pg;
 }
 

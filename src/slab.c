@@ -62,14 +62,17 @@ void slab_marks_clear(struct page *pg)
 /* Blocks are linked in address order, so a fresh slab hands them out ascending
  * and touches its pages one after another.
  *
- * A slab made of pages never touched (`fresh`: a clean run from its arena)
- * carves as much as it has carved so far, from LX_CARVE_BYTES up to
- * LX_CARVE_MAX, and faults the pages of each carve past its first in with one
- * call (os_populate) before writing the links: a class that keeps allocating
- * pays one system call for up to four pages instead of a page fault for each
- * (on a virtual machine a fault costs 11-15 us, a populated page about 5 us),
- * while a class with a few blocks carves a page at a time as before. Reused
- * pages are resident already: their slabs carve LX_CARVE_BYTES at a time. */
+ * A slab's pages past its `touched` first were never touched (a run its arena
+ * had never handed out or had given back, or the untouched end of a cached
+ * run): each carve faults its new pages there in with one call (os_populate)
+ * before it writes the links, and moves `touched` past them, so that the pages
+ * of every carved block lie below it. On the virtual machines the benchmarks
+ * run on a page fault costs about 10 us and a populated page 2.3 us alone, 1.1
+ * us in fours (tests: none; docs/BENCHMARKS.md has the measurement). A `fresh`
+ * slab (a clean one of a class that has needed a slab before) also carves
+ * ahead: as much as it has carved so far, from LX_CARVE_BYTES up to
+ * LX_CARVE_MAX, while a class with a few blocks carves a page at a time.
+ * Other slabs carve LX_CARVE_BYTES at a time. */
 bool slab_extend(struct page *pg)
 {
     size_t left = (size_t)pg->reserved - pg->capacity;
@@ -86,13 +89,15 @@ bool slab_extend(struct page *pg)
     if (n > left)
         n = left;
     uint8_t *first = pg->start + carved;
-    if (pg->fresh && n * bs > LX_CARVE_BYTES) {
-        /* The whole pages from the carve's first page boundary on: the page it
-         * starts inside (if any) was touched by the carve before it. */
-        uintptr_t lo = ((uintptr_t)first + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
-        uintptr_t hi = ((uintptr_t)first + n * bs + LX_PAGE_SIZE - 1) & ~(uintptr_t)(LX_PAGE_SIZE - 1);
-        if (hi - lo > LX_PAGE_SIZE)
-            os_populate((void *)lo, hi - lo);
+    /* The pages from the carve's first page boundary on, past `touched`: the
+     * page it starts inside (if any) was touched by the carve before it. */
+    size_t lo = (carved + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t hi = (carved + n * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    if (lo < pg->touched)
+        lo = pg->touched;
+    if (hi > lo) {
+        os_populate(pg->start + (lo << LX_PAGE_SHIFT), (hi - lo) << LX_PAGE_SHIFT);
+        pg->touched = (uint32_t)hi;
     }
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     /* Every link but the last is the next block: no list-end conversion. */
@@ -494,6 +499,9 @@ bool slab_refill(struct page *pg)
     size_t last;
     size_t first = page_blocks(pg, p, &last);
     lx_assert(first < last && last - first <= pg->hole_blocks);
+    /* The hole was given back to the kernel: one call brings it back, where the
+     * first link written would take a page fault (slab_extend). */
+    os_populate(pg->start + (p << LX_PAGE_SHIFT), LX_PAGE_SIZE);
     track_undefined(pg->start + first * bs, (last - first) * bs);
     struct block *tail = pg->free;
     for (size_t i = last; i-- > first;) {

@@ -92,7 +92,7 @@ struct page {
     uint64_t carved;          /* slab: capacity, as a 64-bit word (slab.h); owner */
     uint32_t block_size;      /* slab: class size; large: usable bytes */
     uint8_t div_shift;        /* slab: trailing zero bits of the block size */
-    uint8_t fresh;            /* slab: its uncarved pages were never touched */
+    uint8_t fresh;            /* slab: carve ahead (slab_extend) */
     uint8_t unused[2];
     uint8_t *start;           /* slab: first block; large: the user block */
 
