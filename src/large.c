@@ -97,11 +97,17 @@ void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
     uintptr_t user = ((uintptr_t)run + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    /* Fault in with one call the block's pages from the first that is not
+     * resident (untouched, or given back) on. */
     size_t user_page = (user - (uintptr_t)run) >> LX_PAGE_SHIFT;
+    size_t base = page_idx(seg, pg);
+    size_t from = seg_gone_take(seg, base + user_page, base + npages) - base;
     if (clean_from < user_page)
         clean_from = user_page;
-    if (clean_from < npages)
-        os_populate(run + (clean_from << LX_PAGE_SHIFT), (npages - clean_from) << LX_PAGE_SHIFT);
+    if (clean_from < from)
+        from = clean_from;
+    if (from < npages)
+        os_populate(run + (from << LX_PAGE_SHIFT), (npages - from) << LX_PAGE_SHIFT);
     pg->start = (uint8_t *)user;
     pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;

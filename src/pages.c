@@ -334,6 +334,8 @@ static void arena_purge_locked(struct arena *a, bool all)
         os_discard_batch_init(&ranges);
         for (unsigned i = 0; i < n; i++) {
             struct segment *seg = page_segment(batch[i]);
+            size_t idx = page_idx(seg, batch[i]);
+            seg_gone_set(seg, idx, idx + batch[i]->run_pages);
             os_discard_queue(&ranges, page_address(seg, batch[i]),
                              (size_t)batch[i]->run_pages << LX_PAGE_SHIFT);
         }

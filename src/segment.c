@@ -147,6 +147,8 @@ struct segment *segment_create(struct arena *arena)
     }
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_NORMAL;
+    for (size_t i = 0; i < LX_SEGMENT_PAGES / 16; i++)
+        atomic_store_explicit(&seg->gone_map[i], UINT16_MAX, memory_order_relaxed);
     seg->arena = arena;
     seg->from_brk = from_brk;
     segmap_set_range((uintptr_t)seg, LX_SEGMENT_SIZE, SEGMAP_NORMAL, SEGMAP_NORMAL);

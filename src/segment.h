@@ -67,6 +67,40 @@ LX_INLINE size_t seg_desc_offset(const struct segment *seg, size_t idx)
     return seg_desc_base(seg) + slot * sizeof(struct page);
 }
 
+/* ---- pages not resident (struct segment, gone_map) -------------------------- */
+
+/* The bits of pages from..to-1 that lie in element from / 16, as a mask. */
+LX_INLINE uint16_t seg_gone_mask(size_t from, size_t to)
+{
+    size_t n = to - from < 16 - from % 16 ? to - from : 16 - from % 16;
+    return (uint16_t)(((1u << n) - 1) << (from % 16));
+}
+
+/* Pages from..to-1 of the segment were given back to the kernel. */
+LX_INLINE void seg_gone_set(struct segment *seg, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i = (i | 15) + 1)
+        atomic_fetch_or_explicit(&seg->gone_map[i / 16], seg_gone_mask(i, to), memory_order_relaxed);
+}
+
+/* Pages from..to-1 are about to be populated: clears their bits and returns the
+ * first of them that was marked (`to` if none). Reads an element before it
+ * writes it, so pages already known resident cost no atomic operation. */
+LX_INLINE size_t seg_gone_take(struct segment *seg, size_t from, size_t to)
+{
+    size_t first = to;
+    for (size_t i = from; i < to; i = (i | 15) + 1) {
+        uint16_t m = seg_gone_mask(i, to);
+        uint16_t w = atomic_load_explicit(&seg->gone_map[i / 16], memory_order_relaxed) & m;
+        if (w == 0)
+            continue;
+        atomic_fetch_and_explicit(&seg->gone_map[i / 16], (uint16_t)~m, memory_order_relaxed);
+        if (first == to)
+            first = (i & ~(size_t)15) + (size_t)LX_CTZ(w);
+    }
+    return first;
+}
+
 /* The descriptor of page idx of the segment. */
 LX_INLINE struct page *seg_page(struct segment *seg, size_t idx)
 {

@@ -89,15 +89,23 @@ bool slab_extend(struct page *pg)
     if (n > left)
         n = left;
     uint8_t *first = pg->start + carved;
-    /* The pages from the carve's first page boundary on, past `touched`: the
-     * page it starts inside (if any) was touched by the carve before it. */
+    /* The carve's pages from its first page boundary on (the page it starts
+     * inside, if any, was touched by the carve before it), from the first one
+     * past `touched` or given back: those between that are resident cost the
+     * call little. */
     size_t lo = (carved + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     size_t hi = (carved + n * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    if (lo < pg->touched)
-        lo = pg->touched;
     if (hi > lo) {
-        os_populate(pg->start + (lo << LX_PAGE_SHIFT), (hi - lo) << LX_PAGE_SHIFT);
-        pg->touched = (uint32_t)hi;
+        struct segment *seg = page_segment(pg);
+        size_t base = page_idx(seg, pg);
+        size_t from = seg_gone_take(seg, base + lo, base + hi) - base;
+        size_t untouched = lo > pg->touched ? lo : pg->touched;
+        if (untouched < from)
+            from = untouched;
+        if (from < hi)
+            os_populate(pg->start + (from << LX_PAGE_SHIFT), (hi - from) << LX_PAGE_SHIFT);
+        if (hi > pg->touched)
+            pg->touched = (uint32_t)hi;
     }
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     /* Every link but the last is the next block: no list-end conversion. */
@@ -466,6 +474,7 @@ size_t slab_purge(struct page *pg, bool all, struct os_discard_batch *batch)
             size_t q = p;
             while (q < npages && purge[q])
                 q++;
+            seg_gone_set(seg, base + p, base + q);
             os_discard_queue(batch, pg->start + (p << LX_PAGE_SHIFT), (q - p) << LX_PAGE_SHIFT);
             purged += (q - p) << LX_PAGE_SHIFT;
             p = q;
@@ -501,6 +510,7 @@ bool slab_refill(struct page *pg)
     lx_assert(first < last && last - first <= pg->hole_blocks);
     /* The hole was given back to the kernel: one call brings it back, where the
      * first link written would take a page fault (slab_extend). */
+    (void)seg_gone_take(seg, base + p, base + p + 1);
     os_populate(pg->start + (p << LX_PAGE_SHIFT), LX_PAGE_SIZE);
     track_undefined(pg->start + first * bs, (last - first) * bs);
     struct block *tail = pg->free;

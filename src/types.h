@@ -165,6 +165,13 @@ struct segment {
      * in every segment. */
     _Atomic(uint16_t) hole_map[LX_SEGMENT_PAGES / 16];
     _Atomic(uint16_t) idle_map[LX_SEGMENT_PAGES / 16];
+    /* Pages not resident, as far as lxmalloc knows: never touched since the
+     * segment was made, or given back to the kernel (a hole, a purged free
+     * block), and not populated since (segment.h, seg_gone_*). A carve or a
+     * large block over such pages populates them with one call instead of
+     * leaving them to page faults. Any thread may write any bit (runs of
+     * different owners can share an element): read-modify-writes. */
+    _Atomic(uint16_t) gone_map[LX_SEGMENT_PAGES / 16];
     LX_CACHE_ALIGNED uint8_t desc[LX_SEGMENT_PAGES * 128 + (LX_DESC_COLORS - 1) * 64];
 };
 
