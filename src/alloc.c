@@ -250,7 +250,7 @@ static unsigned class_for_alignment(size_t size, size_t alignment)
     return cls;
 }
 
-static void *alloc_any_once(size_t size, size_t alignment, bool *fresh)
+static void *alloc_any_once(size_t size, size_t alignment, size_t write, bool *fresh)
 {
     *fresh = false;
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX / 2)
@@ -276,7 +276,7 @@ static void *alloc_any_once(size_t size, size_t alignment, bool *fresh)
         size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
         if (size <= LX_LARGE_MAX && extra <= LX_LARGE_MAX - size) {
             void *p = large_alloc(h->arena, &h->runs, &h->large, size,
-                                  alignment < LX_ALIGN ? LX_ALIGN : alignment);
+                                  alignment < LX_ALIGN ? LX_ALIGN : alignment, write, fresh);
             if (LX_UNLIKELY(stats_large_unflushed(&h->large)))
                 heap_flush_stats(h);
             trace_tick();
@@ -289,16 +289,19 @@ static void *alloc_any_once(size_t size, size_t alignment, bool *fresh)
 }
 
 /* Any size and alignment (a power of two); NULL without touching errno. `*fresh`
- * says the memory is a new mapping and reads as zero. The runs the heap keeps
+ * says the memory reads as zero (a new mapping, or a large run's untouched
+ * pages). `write`: the bytes the caller is about to write from the start itself
+ * (calloc's zeroing, realloc's copy), which a large block faults in with one
+ * call (large_alloc). The runs the heap keeps
  * for reuse hold address space and memory the kernel may need: on a failure
  * they go back to their arenas, and the request is tried once more. */
-static void *alloc_any(size_t size, size_t alignment, bool *fresh)
+static void *alloc_any(size_t size, size_t alignment, size_t write, bool *fresh)
 {
-    void *p = alloc_any_once(size, alignment, fresh);
+    void *p = alloc_any_once(size, alignment, write, fresh);
     struct heap *h = lx_tls_heap;
     if (LX_UNLIKELY(p == NULL) && h != &lx_empty_heap && h->runs.count != 0) {
         run_cache_flush(&h->runs, true);
-        p = alloc_any_once(size, alignment, fresh);
+        p = alloc_any_once(size, alignment, write, fresh);
     }
     return p;
 }
@@ -360,7 +363,7 @@ static void *debug_alloc(size_t size, size_t alignment, bool zero, const void *s
     if (!debug_raw_size(size, alignment, &raw_size))
         return NULL;
     bool fresh;
-    uint8_t *raw = alloc_any(raw_size, alignment < LX_ALIGN ? LX_ALIGN : alignment, &fresh);
+    uint8_t *raw = alloc_any(raw_size, alignment < LX_ALIGN ? LX_ALIGN : alignment, 0, &fresh);
     if (raw == NULL)
         return NULL;
     struct block_info bi = block_find(raw);
@@ -504,7 +507,7 @@ LX_COLD static void *malloc_slow(size_t size, const void *caller)
     if (LX_UNLIKELY(debug_on()))
         p = debug_alloc(size, LX_ALIGN, false, caller);
     else
-        p = alloc_any(size, LX_ALIGN, &fresh);
+        p = alloc_any(size, LX_ALIGN, 0, &fresh);
     if (LX_UNLIKELY(p == NULL)) {
         errno = ENOMEM;
         return NULL;
@@ -591,7 +594,7 @@ LX_EXPORT void *lx_calloc(size_t count, size_t size)
         p = debug_alloc(total, LX_ALIGN, true, __builtin_return_address(0));
         fresh = true;
     } else {
-        p = alloc_any(total, LX_ALIGN, &fresh);
+        p = alloc_any(total, LX_ALIGN, total, &fresh);
     }
     if (p == NULL) {
         errno = ENOMEM;
@@ -917,15 +920,16 @@ static void *realloc_block(void *p, size_t size, const void *caller)
         q = huge_alloc_growing(size, &fresh);
         trace_tick();
     }
+    size_t keep = size < bi.usable ? size : bi.usable;
     if (q == NULL)
-        q = alloc_any(size, LX_ALIGN, &fresh);
+        q = alloc_any(size, LX_ALIGN, keep, &fresh);
     if (q == NULL) {
         errno = ENOMEM;
         return NULL;
     }
     if (LX_UNLIKELY(tracking))
         track_alloc(q, fresh);
-    memcpy(q, p, size < bi.usable ? size : bi.usable);
+    memcpy(q, p, keep);
     free_known_block(p, &bi);
     return q;
 }
@@ -1019,7 +1023,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size, const void *c
         prof_hook_alloc(p, size);
         return p;
     }
-    p = alloc_any(size, alignment, &fresh);
+    p = alloc_any(size, alignment, 0, &fresh);
     if (p == NULL) {
         errno = ENOMEM;
         return NULL;

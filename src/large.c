@@ -69,7 +69,7 @@ static size_t large_run_pages(size_t npages)
 }
 
 void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
-                  size_t alignment)
+                  size_t alignment, size_t write, bool *zero)
 {
     size_t extra = alignment > LX_PAGE_SIZE ? alignment - LX_PAGE_SIZE : 0;
     size_t npages = (size + extra + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
@@ -97,17 +97,21 @@ void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc
     struct segment *seg = page_segment(pg);
     uint8_t *run = page_address(seg, pg);
     uintptr_t user = ((uintptr_t)run + alignment - 1) & ~(uintptr_t)(alignment - 1);
-    /* Fault in with one call the block's pages from the first that is not
-     * resident (untouched, or given back) on. */
     size_t user_page = (user - (uintptr_t)run) >> LX_PAGE_SHIFT;
-    size_t base = page_idx(seg, pg);
-    size_t from = seg_gone_take(seg, base + user_page, base + npages) - base;
-    if (clean_from < user_page)
-        clean_from = user_page;
-    if (clean_from < from)
-        from = clean_from;
-    if (from < npages)
-        os_populate(run + (from << LX_PAGE_SHIFT), (npages - from) << LX_PAGE_SHIFT);
+    *zero = clean_from <= user_page;
+    if (!*zero && write != 0) {
+        /* The pages the caller writes, from the first that is not resident
+         * (untouched, or given back) on: one call. */
+        size_t end = (user - (uintptr_t)run + write + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+        if (end > npages)
+            end = npages;
+        size_t base = page_idx(seg, pg);
+        size_t from = seg_gone_take(seg, base + user_page, base + end) - base;
+        if (clean_from < from)
+            from = clean_from;
+        if (from < end)
+            os_populate(run + (from << LX_PAGE_SHIFT), (end - from) << LX_PAGE_SHIFT);
+    }
     pg->start = (uint8_t *)user;
     pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);
     pg->local_key = 0;
@@ -167,9 +171,10 @@ static void owner_unlink_huge_locked(struct large_owner *o, struct segment *seg)
     seg->owner = NULL;
 }
 
-void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment)
+void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment,
+                        size_t write, bool *zero)
 {
-    void *p = large_alloc(a, NULL, NULL, size, alignment);
+    void *p = large_alloc(a, NULL, NULL, size, alignment, write, zero);
     if (p != NULL)
         owner_link_run(o, segment_page_of(segment_of(p), p));
     return p;

@@ -31,9 +31,13 @@ struct large_owner {
  * heap's cache of freed runs, or NULL) if it holds one of that length or up to a
  * quarter longer, else from arena `a`; the usable size is the block's pages; large_free puts it
  * in `rc` if it may, else gives it to its arena. Both count the run in `lc` (a
- * heap's counters; NULL: the process-wide ones). */
+ * heap's counters; NULL: the process-wide ones). `*zero` says whether every
+ * page of the block is untouched, so that it reads as zero. Otherwise, when the
+ * caller is about to write the block's first `write` bytes itself (calloc's
+ * zeroing, realloc's copy), the pages among them that are not resident are
+ * faulted in with one call (os_populate). */
 void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc, size_t size,
-                  size_t alignment) LX_WUR;
+                  size_t alignment, size_t write, bool *zero) LX_WUR;
 void large_free(struct page *pg, struct run_cache *rc, struct large_counts *lc);
 /* Make the large block of run `pg` `size` bytes long (no longer than it is) in
  * place, if the run, cut to the new pages rounded up to 16, gives an eighth of
@@ -48,8 +52,8 @@ bool large_grow(struct page *pg, size_t size, struct large_counts *lc) LX_WUR;
 
 /* As large_alloc / huge_alloc, and the block goes on `o`'s list; large_free and
  * huge_free take it off again. */
-void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size,
-                        size_t alignment) LX_WUR;
+void *large_alloc_owned(struct large_owner *o, struct arena *a, size_t size, size_t alignment,
+                        size_t write, bool *zero) LX_WUR;
 void *huge_alloc_owned(struct large_owner *o, size_t size, size_t alignment,
                        bool *zeroed) LX_WUR;
 /* Free every block on `o`'s lists (the owner is going away); no other thread may

@@ -114,8 +114,9 @@ LX_RARE LX_EXPORT lx_heap_t *lx_heap_new(void)
 }
 
 /* Any size; NULL without touching errno. Sizes up to LX_LARGE_MAX are slabs and
- * runs whatever the mmap threshold, so that the heap owns them. */
-LX_RARE static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
+ * runs whatever the mmap threshold, so that the heap owns them. `write`: the
+ * bytes the caller writes at once (large_alloc). */
+LX_RARE static void *xheap_alloc(struct lx_heap *x, size_t size, size_t write, bool *zeroed)
 {
     struct heap *h = x->heap;
     *zeroed = false;
@@ -132,7 +133,7 @@ LX_RARE static void *xheap_alloc(struct lx_heap *x, size_t size, bool *zeroed)
     if (size > PTRDIFF_MAX)
         return NULL;
     if (size <= LX_LARGE_MAX)
-        return large_alloc_owned(&x->large, h->arena, size, LX_ALIGN);
+        return large_alloc_owned(&x->large, h->arena, size, LX_ALIGN, write, zeroed);
     return huge_alloc_owned(&x->large, size, LX_ALIGN, zeroed);
 }
 
@@ -143,7 +144,7 @@ LX_RARE LX_EXPORT void *lx_heap_malloc(lx_heap_t *x, size_t size)
         return NULL;
     }
     bool zeroed;
-    void *p = xheap_alloc(x, size, &zeroed);
+    void *p = xheap_alloc(x, size, 0, &zeroed);
     if (p == NULL)
         errno = ENOMEM;
     return p;
@@ -159,7 +160,7 @@ LX_RARE LX_EXPORT void *lx_heap_calloc(lx_heap_t *x, size_t count, size_t size)
     bool zeroed = false;
     void *p = NULL;
     if (!LX_MUL_OVERFLOW(count, size, &total))
-        p = xheap_alloc(x, total, &zeroed);
+        p = xheap_alloc(x, total, total, &zeroed);
     if (p == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -237,12 +238,13 @@ LX_RARE LX_EXPORT void *lx_heap_realloc(lx_heap_t *x, void *p, size_t size)
     if (mine && size > LX_LARGE_MAX && usable > LX_LARGE_MAX)
         return lx_realloc(p, size); /* a huge block of the heap: mremap keeps it listed */
     bool zeroed;
-    void *q = xheap_alloc(x, size, &zeroed);
+    size_t keep = size < usable ? size : usable;
+    void *q = xheap_alloc(x, size, keep, &zeroed);
     if (q == NULL) {
         errno = ENOMEM;
         return NULL;
     }
-    memcpy(q, p, size < usable ? size : usable);
+    memcpy(q, p, keep);
     lx_heap_free(x, p);
     return q;
 }

@@ -7,8 +7,9 @@
  *     and carving the first hole again populates that page alone and clears its
  *     mark;
  *  3. a slab with holes, emptied, waits in its heap's run cache as a whole run
- *     that counts as touched; a large block that takes it populates exactly
- *     its pages that were given back, which the run's `touched` cannot tell. */
+ *     that counts as touched; a large block that calloc takes from it (and
+ *     zeroes) populates exactly its pages that were given back, which the
+ *     run's `touched` cannot tell. */
 #include "lxt.h"
 #include "os.h"
 #include "segment.h"
@@ -117,10 +118,11 @@ int main(void)
     }
 
     /* A large block of 15 pages takes a cached run of 16 (a whole group): this
-     * one. Page 0 is resident; 1-14 are populated in one call. */
+     * one. calloc zeroes it: page 0 is resident, 1-14 are populated first in
+     * one call. */
     uint64_t b0 = populated();
     uint64_t c0 = atomic_load(&lx_os_counters.populate_count);
-    unsigned char *big = lx_malloc(15 * LX_PAGE_SIZE - 64);
+    unsigned char *big = lx_calloc(1, 15 * LX_PAGE_SIZE - 64);
     CHECK(big == slab, "the large block %p did not take the cached run %p", (void *)big,
           (void *)slab);
     uint64_t pop = populated() - b0;
@@ -131,6 +133,8 @@ int main(void)
     }
     for (size_t p = 0; p < 15; p++)
         CHECK(!gone(seg, base + p), "page %zu still marked under the large block", p);
+    for (size_t i = 0; i < 15 * LX_PAGE_SIZE - 64; i++)
+        CHECK(big[i] == 0, "byte %zu of the calloc block is %#x", i, big[i]);
     memset(big, 0x5a, 15 * LX_PAGE_SIZE - 64);
     lx_free(big);
     for (int i = PER_SLAB; i < 2 * PER_SLAB; i++)
