@@ -89,12 +89,15 @@ bool slab_extend(struct page *pg)
     if (n > left)
         n = left;
     uint8_t *first = pg->start + carved;
-    /* The carve's pages from its first page boundary on (the page it starts
-     * inside, if any, was touched by the carve before it), from the first one
-     * past `touched` or given back: those between that are resident cost the
-     * call little. */
+    /* The pages the carve writes links on, from its first page boundary (the
+     * page it starts inside, if any, was touched by the carve before it) to
+     * the last block's first page, from the first one past `touched` or given
+     * back on (those between that are resident cost the call little). The rest
+     * of a block longer than a page is the program's to touch, or not. The
+     * carved blocks all lie below `touched` after. */
     size_t lo = (carved + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    size_t hi = (carved + n * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
+    size_t hi = ((carved + (n - 1) * bs) >> LX_PAGE_SHIFT) + 1;
+    size_t end = (carved + n * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     if (hi > lo) {
         struct segment *seg = page_segment(pg);
         size_t base = page_idx(seg, pg);
@@ -104,9 +107,9 @@ bool slab_extend(struct page *pg)
             from = untouched;
         if (from < hi)
             os_populate(pg->start + (from << LX_PAGE_SHIFT), (hi - from) << LX_PAGE_SHIFT);
-        if (hi > pg->touched)
-            pg->touched = (uint32_t)hi;
     }
+    if (end > pg->touched)
+        pg->touched = (uint32_t)end;
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
     /* Every link but the last is the next block: no list-end conversion. */
     uint8_t *a = first, *last = first + (n - 1) * bs;

@@ -4,8 +4,11 @@
  * never ahead (a class of a few blocks would leave the pages unused); once the
  * class needs a second slab of never-touched pages, its carves grow up to
  * LX_CARVE_MAX, and every block handed out is still a distinct, writable block
- * of the slab. */
+ * of the slab. Only the pages the carve writes links on are populated: of a
+ * block longer than a page, its first; the rest stays out of memory until the
+ * program writes it. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lxt.h"
 #include "config.h"
@@ -74,6 +77,18 @@ int main(void)
         CHECK(((unsigned char *)blocks[i])[SIZE - 1] == (unsigned char)i, "block %d overwritten", i);
         lx_free(blocks[i]);
     }
+    /* A 12 KiB block of a class's first slab: its first page only. */
+    uint64_t b1 = populated();
+    unsigned char *big = lx_malloc(3 * LX_PAGE_SIZE);
+    CHECK(big != NULL && ((uintptr_t)big & (LX_PAGE_SIZE - 1)) == 0, "12 KiB block");
+    uint64_t pop = populated() - b1;
+    CHECK(pop == LX_PAGE_SIZE || (first == 1 && pop == 0), "%llu bytes populated for a 12 KiB block",
+          (unsigned long long)pop);
+    unsigned char vec[3];
+    CHECK(mincore(big, 3 * LX_PAGE_SIZE, vec) == 0, "mincore");
+    CHECK((vec[1] & 1) == 0 && (vec[2] & 1) == 0, "the block's last pages are resident");
+    memset(big, 7, 3 * LX_PAGE_SIZE);
+    lx_free(big);
     printf("carve_populate: ok (%llu populate calls)\n", (unsigned long long)calls);
     return 0;
 }
