@@ -55,10 +55,12 @@ unsigned arena_count(void);
  * `kind` and run_pages set; NULL if the kernel refuses memory. Takes a->lock.
  *
  * `touched` bounds what a run may hold resident: its first `touched` pages; set
- * to the whole run here, by run_cache_take for every kind but RUN_LARGE, and by
- * arena_extend_run. Only the large-block layer lowers it (large.c: a large block
- * uses the front of a run rounded up to whole groups of 2^LX_DESC_ROT pages, and
- * the rest is never touched); arena_free_run counts the pages past it clean. */
+ * to the whole run here and by arena_extend_run, kept as it was by
+ * run_cache_take. The layers above lower it for a clean run (`dirty` false):
+ * a large block uses the front of a run rounded up to whole groups of
+ * 2^LX_DESC_ROT pages, and the rest is never touched (large.c); a slab starts
+ * at 0 and each carve moves it past its blocks (slab.c). arena_free_run counts
+ * the pages past it clean, and pages past it read as zero (calloc). */
 struct page *arena_alloc_run(struct arena *a, size_t npages, enum run_kind kind) LX_WUR;
 
 /* Give a run back to its segment's arena; coalesces; may unmap an empty segment.

@@ -64,15 +64,15 @@ void slab_marks_clear(struct page *pg)
  *
  * A slab's pages past its `touched` first were never touched (a run its arena
  * had never handed out or had given back, or the untouched end of a cached
- * run): each carve faults its new pages there in with one call (os_populate)
- * before it writes the links, and moves `touched` past them, so that the pages
- * of every carved block lie below it. On the virtual machines the benchmarks
- * run on a page fault costs about 10 us and a populated page 2.3 us alone, 1.1
- * us in fours (tests: none; docs/BENCHMARKS.md has the measurement). A `fresh`
- * slab (a clean one of a class that has needed a slab before) also carves
- * ahead: as much as it has carved so far, from LX_CARVE_BYTES up to
- * LX_CARVE_MAX, while a class with a few blocks carves a page at a time.
- * Other slabs carve LX_CARVE_BYTES at a time. */
+ * run), and the segment's gone_map marks those given back since: each carve
+ * faults the pages it writes links on in with one call (os_populate) where
+ * they are not resident, and moves `touched` past its blocks. On the virtual
+ * machines the benchmarks run on a page fault costs about 10.7 us, a populate
+ * 2.3 us for one page and about 1 us a page for several, before the first
+ * touch (docs/BENCHMARKS.md). A `fresh` slab (a clean one of a class that has
+ * needed a slab before) also carves ahead: as much as it has carved so far,
+ * from LX_CARVE_BYTES up to LX_CARVE_MAX, while a class with a few blocks
+ * carves a page at a time. Other slabs carve LX_CARVE_BYTES at a time. */
 bool slab_extend(struct page *pg)
 {
     size_t left = (size_t)pg->reserved - pg->capacity;
