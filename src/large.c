@@ -105,12 +105,7 @@ void *large_alloc(struct arena *a, struct run_cache *rc, struct large_counts *lc
         size_t end = (user - (uintptr_t)run + write + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
         if (end > npages)
             end = npages;
-        size_t base = page_idx(seg, pg);
-        size_t from = seg_gone_take(seg, base + user_page, base + end) - base;
-        if (clean_from < from)
-            from = clean_from;
-        if (from < end)
-            os_populate(run + (from << LX_PAGE_SHIFT), (end - from) << LX_PAGE_SHIFT);
+        seg_populate_missing(seg, run, page_idx(seg, pg), user_page, end, clean_from);
     }
     pg->start = (uint8_t *)user;
     pg->block_size = (uint32_t)((uintptr_t)run + (npages << LX_PAGE_SHIFT) - user);

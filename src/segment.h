@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "os.h"
 #include "types.h"
 
 /* Segment-map values, one byte per 4 MiB chunk of address space. */
@@ -99,6 +100,23 @@ LX_INLINE size_t seg_gone_take(struct segment *seg, size_t from, size_t to)
             first = (i & ~(size_t)15) + (size_t)LX_CTZ(w);
     }
     return first;
+}
+
+/* Pages lo..hi-1 of the run at page `base` of seg (run-relative, the run at
+ * `run`) are about to be written by lxmalloc: those at or past the run's
+ * `touched` or marked gone are not resident, so fault them in with one call,
+ * from the first such page on (resident ones between cost the call little). */
+LX_INLINE void seg_populate_missing(struct segment *seg, uint8_t *run, size_t base, size_t lo,
+                                    size_t hi, size_t touched)
+{
+    if (hi <= lo)
+        return;
+    size_t from = seg_gone_take(seg, base + lo, base + hi) - base;
+    size_t untouched = lo > touched ? lo : touched;
+    if (untouched < from)
+        from = untouched;
+    if (from < hi)
+        os_populate(run + (from << LX_PAGE_SHIFT), (hi - from) << LX_PAGE_SHIFT);
 }
 
 /* The descriptor of page idx of the segment. */

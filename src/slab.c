@@ -98,16 +98,8 @@ bool slab_extend(struct page *pg)
     size_t lo = (carved + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
     size_t hi = ((carved + (n - 1) * bs) >> LX_PAGE_SHIFT) + 1;
     size_t end = (carved + n * bs + LX_PAGE_SIZE - 1) >> LX_PAGE_SHIFT;
-    if (hi > lo) {
-        struct segment *seg = page_segment(pg);
-        size_t base = page_idx(seg, pg);
-        size_t from = seg_gone_take(seg, base + lo, base + hi) - base;
-        size_t untouched = lo > pg->touched ? lo : pg->touched;
-        if (untouched < from)
-            from = untouched;
-        if (from < hi)
-            os_populate(pg->start + (from << LX_PAGE_SHIFT), (hi - from) << LX_PAGE_SHIFT);
-    }
+    struct segment *seg = page_segment(pg);
+    seg_populate_missing(seg, pg->start, page_idx(seg, pg), lo, hi, pg->touched);
     if (end > pg->touched)
         pg->touched = (uint32_t)end;
     track_undefined(first, n * bs); /* may have been freed blocks of an older run */
