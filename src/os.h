@@ -26,6 +26,10 @@ bool os_unmap(void *addr, size_t size);
 /* Map `size` bytes aligned to `alignment` (a power of two, >= page size). */
 void *os_map_aligned(size_t size, size_t alignment) LX_WUR;
 
+/* Map `size` bytes exactly at `addr` if nothing is mapped there (the kernel
+ * never replaces a mapping for it); NULL otherwise. */
+void *os_map_at(void *addr, size_t size) LX_WUR;
+
 /* The program break. os_brk_alloc_aligned extends it so that `size` bytes aligned
  * to `alignment` fit, returning them (NULL if the break cannot move, or moved
  * under us). os_brk_release moves the break back to `addr` if [addr, addr+size)
@@ -137,7 +141,7 @@ void os_futex_wake(_Atomic int *addr, int count);
 void os_yield(void);
 
 #if LX_FAULT_INJECT
-/* Tests only. The calls that map memory or change mappings (os_map, os_map_aligned,
+/* Tests only. The calls that map memory or change mappings (os_map, os_map_aligned, os_map_at,
  * os_remap_inplace, os_remap_to, os_discard, os_discard_flush of a non-empty
  * batch) are numbered 1, 2, ... from the last
  * os_fault_set. Call number `nth` fails as the kernel would (nothing mapped or

@@ -119,6 +119,44 @@ void segment_brk_fork_child(void)
     lx_lock_reset(&brk_lock);
 }
 
+/*
+ * The addresses of the last segments unmapped. A new segment is mapped into one
+ * of their gaps first, if nothing else has taken it: the kernel would not put
+ * it there by itself (it looks for room to align a mapping of 2 MiB or more to
+ * a huge page, which a gap of exactly 4 MiB has not), and every segment of a
+ * program whose segments come and go would land below all the others. Their
+ * numbers would spread, and free()'s segment caches (a slot per number modulo
+ * LX_SEG_SEEN) would evict each other's slots (tests/unit/map_aligned.c).
+ */
+#define LX_SEG_GAPS 8
+static _Atomic uintptr_t seg_gaps[LX_SEG_GAPS];
+
+static void seg_gap_remember(uintptr_t base)
+{
+    for (unsigned i = 0; i < LX_SEG_GAPS; i++) {
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&seg_gaps[i], &expected, base,
+                                                    memory_order_relaxed, memory_order_relaxed))
+            return;
+    }
+    /* All full: this one replaces an older one. */
+    atomic_store_explicit(&seg_gaps[(base >> LX_SEGMENT_SHIFT) % LX_SEG_GAPS], base,
+                          memory_order_relaxed);
+}
+
+static struct segment *seg_map(void)
+{
+    for (unsigned i = 0; i < LX_SEG_GAPS; i++) {
+        uintptr_t gap = atomic_exchange_explicit(&seg_gaps[i], 0, memory_order_relaxed);
+        if (gap == 0)
+            continue;
+        struct segment *seg = os_map_at((void *)gap, LX_SEGMENT_SIZE);
+        if (seg != NULL)
+            return seg;
+    }
+    return os_map_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
+}
+
 struct segment *segment_create(struct arena *arena)
 {
     struct segment *seg = NULL;
@@ -128,7 +166,7 @@ struct segment *segment_create(struct arena *arena)
         from_brk = seg != NULL;
     }
     if (seg == NULL)
-        seg = os_map_aligned(LX_SEGMENT_SIZE, LX_SEGMENT_SIZE);
+        seg = seg_map();
     if (seg == NULL)
         return NULL;
     if (!segmap_reserve((uintptr_t)seg, LX_SEGMENT_SIZE)) {
@@ -222,8 +260,8 @@ void segment_destroy(struct segment *seg)
     seg->cookie = 0;
     if (seg->from_brk)
         brk_segment_give_back(seg);
-    else
-        (void)os_unmap(seg, LX_SEGMENT_SIZE);
+    else if (os_unmap(seg, LX_SEGMENT_SIZE))
+        seg_gap_remember((uintptr_t)seg);
 }
 
 struct segment *segment_create_huge(size_t map_size, size_t alignment)
