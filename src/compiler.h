@@ -20,6 +20,13 @@
  * fault-around window and the pages of the rest are never mapped. Placement
  * only: the code is optimized as any other. */
 #define LX_RARE __attribute__((section(".text.lx_rare")))
+/* Zeroed data that most programs never touch (LX_BSS_COLD) or touch in one
+ * place only (LX_BSS_ARENAS, LX_BSS_SEGMAP): src/lxmalloc.ld puts them before
+ * the rest of .bss, in that order, so that the small variables every program
+ * uses share a page or two instead of lying between them. */
+#define LX_BSS_COLD __attribute__((section(".bss.lx_cold")))
+#define LX_BSS_ARENAS __attribute__((section(".bss.lx_arenas")))
+#define LX_BSS_SEGMAP __attribute__((section(".bss.lx_segmap")))
 #define LX_NORETURN __attribute__((noreturn))
 #define LX_WUR __attribute__((warn_unused_result))
 #define LX_UNUSED __attribute__((unused))

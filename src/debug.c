@@ -133,7 +133,7 @@ struct quarantine_entry {
 };
 
 static lx_lock_t q_lock;
-static struct quarantine_entry q_ring[LX_QUARANTINE_COUNT];
+LX_BSS_COLD static struct quarantine_entry q_ring[LX_QUARANTINE_COUNT];
 static size_t q_head;  /* oldest entry */
 static size_t q_count; /* entries in the ring */
 static size_t q_bytes; /* their sizes summed */

@@ -40,7 +40,7 @@
 #include "report.h"
 #include "segment.h"
 
-struct arena lx_arenas[LX_ARENA_MAX];
+LX_BSS_ARENAS struct arena lx_arenas[LX_ARENA_MAX];
 static _Atomic unsigned lx_arena_next;
 static unsigned lx_cpu_count = 1;
 

@@ -65,7 +65,7 @@ struct prof_shard {
     size_t count;                  /* entries in use, at most cap / 2 */
 };
 
-static struct prof_shard prof_shards[PROF_SHARDS];
+LX_BSS_COLD static struct prof_shard prof_shards[PROF_SHARDS];
 
 static lx_lock_t site_lock;
 static struct prof_site **site_slots;            /* site_cap slots; under site_lock */

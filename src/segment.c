@@ -25,7 +25,7 @@
 #include "report.h"
 #include "track.h"
 
-_Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
+LX_BSS_SEGMAP _Atomic(_Atomic uint8_t *) lx_segmap_top[LX_SEGMAP_TOP_COUNT];
 static _Atomic(struct seg_cache *) seg_caches; /* registry; caches are never removed */
 uintptr_t lx_secret;
 

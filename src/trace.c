@@ -33,7 +33,7 @@
 
 _Atomic bool lx_trace_on;
 
-static char trace_path[sizeof(lx_opt.trace_file) + 512]; /* absolute */
+LX_BSS_COLD static char trace_path[sizeof(lx_opt.trace_file) + 512]; /* absolute */
 static uint64_t trace_start_ns;        /* os_now_ns at start-up */
 static uint64_t trace_interval_ns;
 static _Atomic uint64_t trace_due_ns;  /* coarse clock: no record before this */

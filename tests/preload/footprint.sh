@@ -2,8 +2,9 @@
 # (docs/ARCHITECTURE.md, "Footprint"): the code every program runs fits the
 # first 64 KiB window of the text segment, the rare code and the unwind tables
 # come after, the read-only data sits with the loader's tables before the
-# code, and a real program (python3, which allocates, reallocates, forks and
-# exits) leaves the rare windows unmapped.
+# code, the big zeroed arrays come before the small variables of .bss, and a
+# real program (python3, which allocates, reallocates, forks and exits) leaves
+# the rare windows unmapped.
 . "$(dirname "$0")/common.sh"
 [ -n "$LXT_SO" ] || lxt_skip "needs the library (LXT_SYSTEM=1)"
 lxt_need readelf
@@ -46,6 +47,12 @@ ro, ro_size = sec[".rodata.lx"]
 assert sec[".rela.dyn"][0] < ro and ro + ro_size <= window, \
     ".rodata.lx (%#x) is not in the first segment, before the code (%#x)" % (ro, window)
 assert sec[".eh_frame_hdr"][0] > sec[".text.rare"][0], "the unwind tables are not after the code"
+# The big zeroed arrays lie before the rest of .bss, whose small variables every
+# program touches and which must stay a page or two.
+assert ".bss.lx_first" in sec and ".bss" in sec, "no section .bss.lx_first or .bss"
+first, first_size = sec[".bss.lx_first"]
+assert first + first_size <= sec[".bss"][0], "the big zeroed arrays are not before .bss"
+assert sec[".bss"][1] <= 0x2000, ".bss holds %#x bytes: a big array among the small variables" % sec[".bss"][1]
 
 # Functions every program runs must not be rare.
 rare_lo, rare_hi = sec[".text.rare"][0], sec[".text.rare"][0] + sec[".text.rare"][1]
@@ -61,6 +68,14 @@ for line in subprocess.run(["nm", so], capture_output=True, text=True).stdout.sp
     f = line.split()
     if len(f) == 3 and f[1] in "tT":
         addr[f[2]] = int(f[0], 16)
+data = {}
+for line in subprocess.run(["nm", so], capture_output=True, text=True).stdout.splitlines():
+    f = line.split()
+    if len(f) == 3 and f[1] in "bB":
+        data[f[2]] = int(f[0], 16)
+for name in ("lx_arenas", "lx_segmap_top"):
+    assert name in data and first <= data[name] < first + first_size, \
+        "%s is not in .bss.lx_first" % name
 seen = [n for n in common if n in addr]
 assert len(seen) >= 5, "too few of the common functions have symbols: %s" % seen
 bad = [n for n in seen if rare_lo <= addr[n] < rare_hi]
