@@ -47,6 +47,24 @@ static void helpers(void)
     CHECK(seg_gone_take(&s, 0, 64) == 64, "nothing left");
 }
 
+/* b[0] starts a 16-page slab whose first page holds b[0..keep-1]: free
+ * b[keep..n-1], none of which is on the first page, give the free pages back
+ * (malloc_trim makes them holes) and check that exactly the other 15 are
+ * marked. Returns the slab's first page index in *seg. */
+static size_t keep_first_page(unsigned char **b, int keep, int n, struct segment **seg)
+{
+    uint8_t *slab = b[0];
+    CHECK(((uintptr_t)slab & (PAGES * LX_PAGE_SIZE - 1)) == 0, "the slab starts a group");
+    *seg = segment_of(slab);
+    size_t base = segment_page_idx(*seg, slab);
+    for (int i = keep; i < n; i++)
+        lx_free(b[i]);
+    lx_malloc_trim(0);
+    for (size_t p = 0; p < PAGES; p++)
+        CHECK(gone(*seg, base + p) == (p != 0), "page %zu after malloc_trim", p);
+    return base;
+}
+
 /* Part 2: a slab of 2 KiB blocks (two to a page) keeps its first page's
  * blocks; the other pages are given back, and the next block is carved from
  * the first hole. Returns whether this kernel populates (5.14 and later). */
@@ -59,14 +77,8 @@ static bool hole_carved_again(void)
         CHECK(b[i] != NULL, "malloc %d", i);
     }
     uint8_t *slab = b[0];
-    CHECK(((uintptr_t)slab & (PAGES * LX_PAGE_SIZE - 1)) == 0, "the slab starts a group");
-    struct segment *seg = segment_of(slab);
-    size_t base = segment_page_idx(seg, slab);
-    for (int i = 2; i < N; i++)
-        lx_free(b[i]);
-    lx_malloc_trim(0);
-    for (size_t p = 0; p < PAGES; p++)
-        CHECK(gone(seg, base + p) == (p != 0), "page %zu after malloc_trim", p);
+    struct segment *seg;
+    size_t base = keep_first_page(b, 2, N, &seg);
     uint64_t b0 = populated();
     unsigned char *again = lx_malloc(BIG_SIZE);
     CHECK(again == slab + LX_PAGE_SIZE, "the next block %p is not page 1 of the slab at %p",
@@ -95,19 +107,13 @@ int main(void)
         memset(blocks[i], i, SIZE);
     }
     uint8_t *slab = blocks[0];
-    CHECK(((uintptr_t)slab & (PAGES * LX_PAGE_SIZE - 1)) == 0, "the first slab starts a group");
     for (int i = 1; i < PER_SLAB; i++)
         CHECK(blocks[i] == slab + (size_t)i * SIZE, "block %d in address order", i);
-    struct segment *seg = segment_of(slab);
-    size_t base = segment_page_idx(seg, slab);
 
     /* Keep the first page's blocks; the other 15 pages hold no live block, and
      * malloc_trim gives them back as holes. */
-    for (int i = 4; i < PER_SLAB; i++)
-        lx_free(blocks[i]);
-    lx_malloc_trim(0);
-    for (size_t p = 0; p < PAGES; p++)
-        CHECK(gone(seg, base + p) == (p != 0), "page %zu after malloc_trim", p);
+    struct segment *seg;
+    size_t base = keep_first_page(blocks, 4, PER_SLAB, &seg);
 
     /* Empty the first slab: it is not the one its class allocates from, so it
      * goes whole into the heap's run cache, its pages 1-15 still given back. */
