@@ -40,6 +40,7 @@
 #include "init.h"
 #include "large.h"
 #include "lxmalloc.h"
+#include "medium.h"
 #include "options.h"
 #include "pages.h"
 #include "prof.h"
@@ -53,7 +54,7 @@
 
 /* ---- lookup of a block we may own --------------------------------------- */
 
-enum block_kind { BLOCK_BAD = 0, BLOCK_SMALL, BLOCK_LARGE, BLOCK_HUGE };
+enum block_kind { BLOCK_BAD = 0, BLOCK_SMALL, BLOCK_LARGE, BLOCK_HUGE, BLOCK_MEDIUM };
 
 /* The block containing an address, whatever its state. */
 struct block_info {
@@ -109,6 +110,13 @@ static struct block_info block_find(const void *p)
             bi.kind = BLOCK_SMALL;
             bi.base = pg->start + idx * pg->block_size;
             bi.usable = pg->block_size;
+        } else if (pg->kind == RUN_MEDIUM) {
+            bool live;
+            if (!medium_find(pg, p, &bi.base, &bi.usable, &live)) {
+                bi.problem = "not a block (a medium run's header, or past a damaged one)";
+                return bi;
+            }
+            bi.kind = BLOCK_MEDIUM;
         } else if (pg->kind == RUN_LARGE) {
             if ((const uint8_t *)p < pg->start) {
                 bi.problem = "not a block (the alignment padding before a large block)";
@@ -211,7 +219,8 @@ static struct block_info block_lookup(void *p, const char *func)
 {
     struct block_info bi = block_find(p);
     if (bi.kind != BLOCK_BAD && bi.base == p &&
-        (bi.kind != BLOCK_SMALL || !small_block_is_free(bi.pg, p)))
+        (bi.kind != BLOCK_SMALL || !small_block_is_free(bi.pg, p)) &&
+        (bi.kind != BLOCK_MEDIUM || medium_usable(bi.pg, p) != 0))
         return bi;
     report_bad(func, p, &bi);
     bi.kind = BLOCK_BAD;
@@ -250,6 +259,15 @@ static unsigned class_for_alignment(size_t size, size_t alignment)
     return cls;
 }
 
+/* Medium runs serve a thread heap's blocks of LX_DIRECT_MAX+1 .. LX_MEDIUM_MAX
+ * bytes (16-byte aligned) while no hook is on; the size classes' slabs serve
+ * them otherwise (a first-class heap's, a hook's, a bigger alignment's). */
+LX_INLINE bool medium_serves(const struct heap *h)
+{
+    return lx_opt.medium && h->stealable &&
+           atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) == 0;
+}
+
 static void *alloc_any_once(size_t size, size_t alignment, size_t write, bool *fresh)
 {
     *fresh = false;
@@ -266,6 +284,9 @@ static void *alloc_any_once(size_t size, size_t alignment, size_t write, bool *f
         return NULL;
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
     if (size < threshold || size <= LX_DIRECT_MAX) {
+        if (alignment <= LX_ALIGN && size > LX_DIRECT_MAX && size <= LX_MEDIUM_MAX &&
+            medium_serves(h))
+            return medium_alloc(h, size);
         if (alignment <= LX_ALIGN && size <= LX_SMALL_MAX)
             return alloc_small(h, size_to_class(size));
         if (alignment <= LX_PAGE_SIZE && size <= LX_SMALL_MAX) {
@@ -555,12 +576,29 @@ LX_NOINLINE static void *malloc_refill(size_t size, struct heap *h, struct page 
     return malloc_slow(size, caller);
 }
 
+/* A block of LX_DIRECT_MAX+1 .. LX_MEDIUM_MAX bytes: from the heap's medium runs
+ * when they serve it, every 64th call through malloc_slow for its periodic work. */
+LX_NOINLINE static void *malloc_medium(size_t size, struct heap *h, const void *caller)
+{
+    if (LX_LIKELY(((lx_tls_slow_calls + 1) & 63) != 0) && LX_LIKELY(medium_serves(h)) &&
+        LX_LIKELY(size < atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed))) {
+        lx_tls_slow_calls++;
+        check_set_caller(caller);
+        void *p = medium_alloc(h, size);
+        if (LX_LIKELY(p != NULL))
+            return p;
+    }
+    return malloc_slow(size, caller);
+}
+
 LX_EXPORT void *lx_malloc(size_t size)
 {
     struct heap *h = lx_tls_heap;
     size_t d;
     if (LX_LIKELY(size <= LX_DIRECT_MAX))
         d = (size + LX_ALIGN - 1) / LX_ALIGN;
+    else if (size <= LX_MEDIUM_MAX && lx_opt.medium)
+        return malloc_medium(size, h, __builtin_return_address(0));
     else if (size <= LX_SMALL_MAX)
         d = direct_index_medium(size_to_class_medium(size));
     else
@@ -626,6 +664,7 @@ static void free_known_block(void *p, const struct block_info *bi)
     unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     switch (bi->kind) {
     case BLOCK_SMALL:
+    case BLOCK_MEDIUM:
     case BLOCK_LARGE:
         if (hooks != 0 && !lx_opt.debug) {
             int byte = atomic_load_explicit(&lx_opt.perturb, memory_order_relaxed);
@@ -637,10 +676,12 @@ static void free_known_block(void *p, const struct block_info *bi)
         if (LX_UNLIKELY(hooks & LX_HOOK_TRACK))
             track_block_free(p, bi);
         struct heap *h = lx_thread_heap_for_free(
-            bi->kind == BLOCK_SMALL ? (const struct heap *)(bi->pg->local_key & ~LX_KEY_FLAGS)
+            bi->kind != BLOCK_LARGE ? (const struct heap *)(bi->pg->local_key & ~LX_KEY_FLAGS)
                                     : NULL);
         if (bi->kind == BLOCK_SMALL) {
             heap_free_slab_slow(h, bi->pg, p);
+        } else if (bi->kind == BLOCK_MEDIUM) {
+            (void)medium_free(h, bi->pg, p); /* block_lookup found it live */
         } else {
             if (h != &lx_empty_heap) {
                 large_free(bi->pg, &h->runs, &h->large);
@@ -732,6 +773,11 @@ LX_NOINLINE static void free_not_fast(void *p, struct heap *h, const void *calle
         else /* another heap's slab, or one of h's that is full or has holes */
             heap_free_slab_slow(h, pg, b);
         return;
+    }
+    if (pg->kind == RUN_MEDIUM && h != &lx_empty_heap) {
+        check_set_caller(caller);
+        if (LX_LIKELY(medium_free(h, pg, p)))
+            return;
     }
     free_slow(p, caller);
 }
@@ -872,7 +918,7 @@ static void *realloc_block(void *p, size_t size, const void *caller)
     unsigned hooks = atomic_load_explicit(&lx_hooks_active, memory_order_relaxed);
     if (size <= bi.usable) {
         bool half = size > bi.usable / 2;
-        if (bi.kind == BLOCK_SMALL && small_block_stays(size, bi.usable))
+        if ((bi.kind == BLOCK_SMALL || bi.kind == BLOCK_MEDIUM) && small_block_stays(size, bi.usable))
             return p;
         if (bi.kind == BLOCK_LARGE && (half || (size > LX_SMALL_MAX && hooks == 0))) {
             if (hooks == 0)
@@ -1104,6 +1150,10 @@ LX_EXPORT size_t lx_malloc_usable_size(void *p)
                 return pg->block_size;
         } else if (pg->kind == RUN_LARGE && (uint8_t *)p == pg->start) {
             return pg->block_size;
+        } else if (pg->kind == RUN_MEDIUM) {
+            size_t usable = medium_usable(pg, p);
+            if (usable != 0)
+                return usable;
         }
     }
     if (p == NULL)

@@ -33,6 +33,7 @@
 #include "heap.h"
 
 #include "check.h"
+#include "medium.h"
 #include "options.h"
 #include "os.h"
 #include "pages.h"
@@ -384,11 +385,8 @@ static void heap_release_slab(struct heap *h, struct page *pg)
     } else {
         queue_remove(h, pg);
     }
-    h->slab_pages -= h->slab_pages < pg->run_pages ? h->slab_pages : pg->run_pages;
-    pg->local_key = 0;
     pg->free = pg->local_free = NULL;
-    if (!run_cache_put(&h->runs, pg))
-        arena_free_run(pg);
+    heap_give_run(h, pg);
 }
 
 LX_NOINLINE void heap_page_empty(struct heap *h, struct page *pg)
@@ -429,6 +427,7 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
     struct os_discard_batch batch;
     os_discard_batch_init(&batch);
     heap_take_delayed(h);
+    medium_collect(h, all);
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct page *pg = h->queues[c].head;
         while (pg != NULL) {
@@ -451,6 +450,8 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
             pg = next;
         }
     }
+    if (sweep != SWEEP_NONE)
+        stats_holes_purged(medium_sweep(h, sweep == SWEEP_ALL, &batch));
     os_discard_flush(&batch);
     run_cache_flush(&h->runs, all);
 }
@@ -481,6 +482,44 @@ static void heaps_collect_one_orphan(void)
     lx_unlock(&lx_heaps_lock);
 }
 
+
+struct page *heap_take_run(struct heap *h, size_t npages, size_t most, enum run_kind kind,
+                           bool *clean)
+{
+    heap_flush_stats(h);
+    heaps_collect_one_orphan();
+    /* The heap grows: now and then (each time it has taken 1/64 of its slab and
+     * medium pages anew in clean runs, at least 1 MiB), give back the free
+     * pages its sparse slabs and its medium runs' free chunks hold. Runs from
+     * the run cache or dirty ones do not count: the footprint did not grow, and
+     * a sweep then would purge pages the busy heap faults straight back in. A
+     * sweep visits every queued slab (a few loads each) and purges only those
+     * that changed enough since their last sweep (slab_swept). */
+    if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
+        h->sweep_pages = 0;
+        heap_collect_locked(h, false, SWEEP_IDLE);
+    }
+    *clean = false;
+    struct page *pg = run_cache_take(&h->runs, npages, most, kind);
+    if (pg == NULL) {
+        pg = arena_alloc_run(h->arena, npages, kind);
+        if (pg == NULL)
+            return NULL;
+        *clean = !pg->dirty;
+    }
+    h->slab_pages += pg->run_pages;
+    if (*clean)
+        h->sweep_pages += pg->run_pages;
+    return pg;
+}
+
+void heap_give_run(struct heap *h, struct page *pg)
+{
+    h->slab_pages -= h->slab_pages < pg->run_pages ? h->slab_pages : pg->run_pages;
+    pg->local_key = 0;
+    if (!run_cache_put(&h->runs, pg))
+        arena_free_run(pg);
+}
 
 void *heap_alloc_small(struct heap *h, unsigned cls)
 {
@@ -525,37 +564,16 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
         }
         pg = next;
     }
-    heap_flush_stats(h);
-    heaps_collect_one_orphan();
-    /* The heap grows: now and then (each time it has taken 1/64 of its slab pages
-     * anew in clean runs, at least 1 MiB), give back the free pages its sparse
-     * slabs hold. Slabs from the run cache or from dirty runs do not count: the
-     * footprint did not grow, and a sweep then would purge pages the busy heap
-     * faults straight back in. A
-     * sweep visits every queued slab (a few loads each) and purges only those
-     * that changed enough since their last sweep (slab_swept). */
-    if (h->sweep_pages >= LX_SWEEP_MIN_PAGES && h->sweep_pages >= h->slab_pages >> LX_SWEEP_SHIFT) {
-        h->sweep_pages = 0;
-
-        heap_collect_locked(h, false, SWEEP_IDLE);
-    }
     /* A cached run of the slab's length, or up to a quarter longer (more blocks). */
     size_t npages = lx_classes[cls].pages;
     size_t most = npages + npages / 4 < LX_SLAB_MAX_PAGES ? npages + npages / 4 : LX_SLAB_MAX_PAGES;
-    pg = run_cache_take(&h->runs, npages, most, RUN_SLAB);
-    bool clean = false;
-    if (pg == NULL) {
-        pg = arena_alloc_run(h->arena, npages, RUN_SLAB);
-        if (pg == NULL)
-            return NULL;
-        clean = !pg->dirty;
-    }
+    bool clean;
+    pg = heap_take_run(h, npages, most, RUN_SLAB, &clean);
+    if (pg == NULL)
+        return NULL;
     /* The free fast path finds a slab by its first 16-page group (segment.h). */
     lx_assert(pg->run_pages >= ((size_t)1 << LX_DESC_ROT) &&
               (page_idx(page_segment(pg), pg) & LX_DESC_LOW_MASK) == 0);
-    h->slab_pages += pg->run_pages;
-    if (clean)
-        h->sweep_pages += pg->run_pages;
     slab_init(pg, (uintptr_t)h, cls);
     slab_marks_clear(pg);
     /* Untouched pages are faulted in by the carve, with one call for each
@@ -846,7 +864,7 @@ LX_RARE size_t heap_check(struct heap *h)
         prev = pg;
     }
     lx_unlock(&h->full_lock);
-    return problems;
+    return problems + medium_check(h);
 }
 
 LX_RARE size_t heaps_check_orphans(void)

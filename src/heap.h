@@ -23,6 +23,14 @@ extern struct heap *lx_heaps_all;
 /* Small allocation, slow path: refill from the class queue or a new slab. */
 void *heap_alloc_small(struct heap *h, unsigned cls) LX_WUR;
 
+/* A run of npages .. most pages for the heap (its run cache first, else its
+ * arena), as `kind`; *clean says its pages were never touched. Sweeps the heap
+ * first when it has grown enough (heap.c). NULL if there is no memory. */
+struct page *heap_take_run(struct heap *h, size_t npages, size_t most, enum run_kind kind,
+                           bool *clean) LX_WUR;
+/* Give back a run heap_take_run gave (to the run cache, else the arena). */
+void heap_give_run(struct heap *h, struct page *pg);
+
 /* heap.owned: 0 an orphan (or not yet handed out), else who uses it. */
 #define HEAP_OWNED_THREAD 1u /* a thread's TLS heap */
 #define HEAP_FIRST_CLASS 2u  /* a first-class heap (xheap.c): no thread's, never orphaned */

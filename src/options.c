@@ -29,6 +29,7 @@ struct lx_options lx_opt = {
     .stats_at_exit = 0,
     .debug = LX_HEAP_DEBUG_DEFAULT,
     .zero_on_free = 0,
+    .medium = 1,
     .stats_file = {0},
     .trace_interval_ms = LX_TRACE_INTERVAL_MS_DEFAULT,
     .report_file = {0},
@@ -250,6 +251,8 @@ void options_init(void)
                     lx_opt.debug = v[0] != '\0' && v[0] != '0';
                 if ((v = match(entry, "LXMALLOC_ZERO_ON_FREE")) != NULL)
                     lx_opt.zero_on_free = v[0] != '\0' && v[0] != '0';
+                if ((v = match(entry, "LXMALLOC_MEDIUM")) != NULL)
+                    lx_opt.medium = v[0] != '0';
                 /* The profiler records blocks from the first one on: fixed too. */
                 if ((v = match(entry, "LXMALLOC_LEAKS")) != NULL)
                     lx_opt.leaks = v[0] != '\0' && v[0] != '0';

@@ -25,6 +25,7 @@ struct lx_options {
     int stats_at_exit;              /* LXMALLOC_STATS=1 */
     int debug;                      /* LXMALLOC_DEBUG=1: debug mode; fixed at start-up */
     int zero_on_free;               /* LXMALLOC_ZERO_ON_FREE=1; fixed at start-up */
+    int medium;                     /* LXMALLOC_MEDIUM=0: no medium runs; fixed at start-up */
     char stats_file[512];           /* LXMALLOC_STATS_FILE, "" if unset */
     char report_file[512];          /* LXMALLOC_REPORT_FILE, "" if unset (stderr) */
     char trace_file[512];           /* LXMALLOC_TRACE, "" if unset; fixed at start-up */

@@ -477,7 +477,7 @@ void arena_free_run(struct page *pg)
     size_t idx = page_idx(seg, pg);
     size_t npages = pg->run_pages;
     lx_assert(pg->kind == RUN_SLAB || pg->kind == RUN_LARGE || pg->kind == RUN_PAGES ||
-              pg->kind == RUN_CACHED);
+              pg->kind == RUN_CACHED || pg->kind == RUN_MEDIUM);
     lx_lock(&a->lock);
     a->clock_ns = os_now_coarse_ns();
     size_t touched = pg->touched < npages ? pg->touched : npages;

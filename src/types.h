@@ -56,11 +56,13 @@ enum run_kind {
     RUN_PURGING,  /* a free block taken off the lists while madvise runs on it */
     RUN_PAGES,    /* head of a block of the page allocator (lx_pages_alloc, xpages.c) */
     RUN_CACHED,   /* a freed slab or large run kept by a heap for reuse (pages.c) */
+    RUN_MEDIUM,   /* head of a medium run: chunks of any medium size (medium.c) */
 };
 
 /* Bits in the low end of page.local_key (heaps are 64-byte aligned). */
 #define LX_KEY_FULL ((uintptr_t)1)  /* slab sits on its heap's full list */
 #define LX_KEY_HOLES ((uintptr_t)2) /* slab has holes: every free takes the slow path */
+#define LX_KEY_MEDIUM ((uintptr_t)4) /* a medium run: its frees take free_not_fast */
 #define LX_KEY_FLAGS ((uintptr_t)63)
 
 /* Bit in page.xthread_free: the slab is full; the next remote free goes to the
@@ -228,6 +230,19 @@ struct seg_cache {
 };
 
 /* Per-thread heap. Only its owner thread touches the plain fields. */
+struct mchunk;
+
+/* A heap's medium runs (medium.c): free chunks in bins by size, a bit per
+ * non-empty bin, and the blocks other threads freed, waiting for the owner. */
+struct medium_heap {
+    uint64_t map[LX_MEDIUM_BINS / 64];
+    struct page *runs;                 /* its medium runs, through next/prev */
+    uint32_t nruns;
+    uint32_t epoch;                    /* sweeps so far (medium_sweep) */
+    _Atomic(uintptr_t) remote;         /* a stack of user pointers, links encoded */
+    struct mchunk *bin[LX_MEDIUM_BINS];
+};
+
 struct heap {
     struct page *_Atomic direct[LX_DIRECT_COUNT];  /* (size+15)/16 -> slab serving it */
     struct page_queue queues[LX_CLASS_COUNT];      /* slabs with (maybe) free blocks */
@@ -253,6 +268,7 @@ struct heap {
     uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
                                                    /* entry (stats_class_allocs); owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
+    struct medium_heap med;                        /* medium runs; owner (remote: any) */
 } __attribute__((aligned(64)));
 
 #endif /* LX_TYPES_H */

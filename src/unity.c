@@ -13,6 +13,7 @@
 #include "sizeclass.c"
 #include "pages.c"
 #include "slab.c"
+#include "medium.c"
 #include "stats.c"
 #include "trace.c"
 #include "heap.c"

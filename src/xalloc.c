@@ -96,6 +96,10 @@ LX_RARE size_t xalloc_good_size(size_t size)
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
     size_t pages = (size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
     if (size < threshold || size <= LX_DIRECT_MAX) {
+        /* Medium runs cut a block to the request (alloc.c, medium_serves). */
+        if (size > LX_DIRECT_MAX && size <= LX_MEDIUM_MAX && lx_opt.medium &&
+            atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) == 0)
+            return (size + LX_ALIGN - 1) & ~(size_t)(LX_ALIGN - 1);
         if (size <= LX_SMALL_MAX)
             return lx_classes[size_to_class(size)].size;
         if (size <= LX_LARGE_MAX)

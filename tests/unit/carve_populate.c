@@ -12,6 +12,7 @@
 
 #include "lxt.h"
 #include "config.h"
+#include "options.h"
 #include "os.h"
 
 #define SIZE 1024
@@ -31,6 +32,7 @@ static uint64_t populated(void)
 
 int main(void)
 {
+    lx_opt.medium = 0; /* the sizes here are the slabs' (medium.c takes them otherwise) */
     uint64_t p0 = populates(), b0 = populated();
     for (int i = 0; i < PER_SLAB; i++) {
         blocks[i] = lx_malloc(SIZE);

@@ -11,6 +11,7 @@
  *     zeroes) populates exactly its pages that were given back, which the
  *     run's `touched` cannot tell. */
 #include "lxt.h"
+#include "options.h"
 #include "os.h"
 #include "segment.h"
 
@@ -96,6 +97,7 @@ static bool hole_carved_again(void)
 
 int main(void)
 {
+    lx_opt.medium = 0; /* the sizes here are the slabs' (medium.c takes them otherwise) */
     helpers();
     bool populating = hole_carved_again();
 

@@ -16,6 +16,7 @@
 
 #include "lxt.h"
 #include "lxt_desc.h"
+#include "options.h"
 #include "os.h"
 #include "segment.h"
 
@@ -69,6 +70,7 @@ static void free_all(void)
 
 int main(void)
 {
+    lx_opt.medium = 0; /* the sizes here are the slabs' (medium.c takes them otherwise) */
     lxt_rng r = {7};
     size_t base = lxt_rss_bytes();
     uint64_t madv0 = atomic_load(&lx_os_counters.madvise_count);

@@ -79,6 +79,12 @@ static void group_keys(struct arena *a, uintptr_t key)
             CHECK(d == seg_page(seg, g), "group descriptor of page %zu", g);
             if ((d->local_key & ~LX_KEY_FLAGS) != key)
                 continue;
+            /* A medium run carries its heap with LX_KEY_MEDIUM: never the key the
+             * free fast path compares with. */
+            if (d->kind == RUN_MEDIUM) {
+                CHECK((d->local_key & LX_KEY_MEDIUM) != 0, "medium run %zu keyed as a slab", g);
+                continue;
+            }
             keyed++;
             CHECK(d->kind == RUN_SLAB && d->run_pages >= 16, "keyed group leader %zu is no slab head", g);
             for (size_t i = 0; i < 16; i++)
