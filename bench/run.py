@@ -37,7 +37,7 @@ LX = "lxmalloc"
 PEERS = [a for a in ALLOCATORS if a != LX]
 # Variants of lxmalloc that can be asked for with --allocators (not run by
 # default): the same library with options set in the environment.
-LX_VARIANTS = {"lxmalloc-thp": {"LXMALLOC_THP": "1"}}
+LX_VARIANTS = {"lxmalloc-thp": {"LXMALLOC_THP": "1"}, "lxmalloc-slabs": {"LXMALLOC_MEDIUM": "0"}}
 
 # Debian package and library base name of each peer.
 PEER_PACKAGES = {

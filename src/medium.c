@@ -34,9 +34,10 @@
  *
  * Bins: a chunk of size s sits in bin (fl - 5) * 8 + the three bits after the
  * leading one, fl = log2(s) (eight bins per power of two), with a bit per
- * non-empty bin. A request looks from the bin whose every chunk is big enough
- * (its size rounded up to the next bin boundary) upward: two word scans, no
- * list walk; the chunk found is split and the rest goes back to its bin.
+ * non-empty bin. A request looks at the first few chunks of its own bin, then
+ * from the bin whose every chunk is big enough (its size rounded up to the next
+ * bin boundary) upward: two word scans; the chunk found is split and the rest
+ * goes back to its bin.
  *
  * Frees from other threads: pushed on the owner heap's `remote` stack (one CAS;
  * the link, encoded, in the block's first word), taken by the owner at its
@@ -171,6 +172,14 @@ static bool bin_remove(struct medium_heap *m, struct mchunk *c, size_t size)
  * chunks all are. */
 static struct mchunk *bin_find(struct medium_heap *m, size_t size)
 {
+    /* The bin `size` falls in holds chunks from its lower bound up: the first
+     * few are looked at, so that a block freed and asked for again at the same
+     * size (the common case) comes back where it was. */
+    unsigned k = 0;
+    for (struct mchunk *c = m->bin[bin_of(size)]; c != NULL && k < 4; c = c->next, k++) {
+        if ((chunk_get(c) & ~MC_FLAGS) >= size)
+            return c;
+    }
     unsigned fl = 63u - (unsigned)__builtin_clzll(size);
     unsigned i = bin_of(size + ((size_t)1 << (fl - 3)) - 1);
     for (unsigned w = i / 64; w < LX_MEDIUM_BINS / 64; w++) {
@@ -198,9 +207,10 @@ static bool run_new(struct heap *h)
         return false;
     (void)clean; /* a clean run's pages fault in as chunks are cut */
     struct segment *seg = page_segment(pg);
-    /* Chunks are cut anywhere in the run: all of it may be written. */
+    /* Chunks are cut anywhere in the run: all of it may be written. The gone
+     * marks of its pages stay: medium_alloc clears those of the pages it hands
+     * out, and a sweep passes over pages still marked. */
     pg->touched = LX_MEDIUM_RUN_PAGES;
-    (void)seg_gone_take(seg, page_idx(seg, pg), page_idx(seg, pg) + LX_MEDIUM_RUN_PAGES);
     pg->start = page_address(seg, pg);
     pg->block_size = (uint32_t)MC_RUN_BYTES;
     pg->local_key = (uintptr_t)h | LX_KEY_MEDIUM;
