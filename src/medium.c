@@ -432,7 +432,7 @@ void medium_collect(struct heap *h, bool all)
  * segment's gone marks say which pages went, so none goes twice; medium_alloc
  * clears the marks of the pages it hands out, which the program then faults in.
  */
-size_t medium_sweep(struct heap *h, bool all, struct os_discard_batch *batch)
+LX_RARE size_t medium_sweep(struct heap *h, bool all, struct os_discard_batch *batch)
 {
     struct medium_heap *m = &h->med;
     uint32_t now = ++m->epoch;
@@ -477,19 +477,11 @@ size_t medium_usable(const struct page *pg, const void *p)
     return v != 0 ? (v & ~MC_FLAGS) - MC_HDR : 0;
 }
 
-bool medium_find(const struct page *pg, const void *p, uint8_t **base, size_t *usable, bool *live)
+/* The chunk holding a that is not a live block's start: a walk of the run's
+ * headers from its first, for a report. */
+LX_RARE static bool medium_walk(const struct page *pg, uintptr_t a, uint8_t **base, size_t *usable,
+                                bool *live)
 {
-    /* The start of a live block: its header says so, whoever asks. Only other
-     * pointers (a report's) take the walk, which reads headers the owner may be
-     * rewriting: each is checked, and a bad one ends the walk. */
-    size_t v = live_word(pg, p);
-    if (v != 0) {
-        *base = (uint8_t *)(uintptr_t)p;
-        *usable = (v & ~MC_FLAGS) - MC_HDR;
-        *live = true;
-        return true;
-    }
-    uintptr_t a = (uintptr_t)p;
     struct mchunk *c = (struct mchunk *)(void *)pg->start;
     while ((uintptr_t)c < (uintptr_t)pg->start + MC_RUN_BYTES) {
         size_t w = chunk_get(c);
@@ -509,7 +501,22 @@ bool medium_find(const struct page *pg, const void *p, uint8_t **base, size_t *u
     return false;
 }
 
-size_t medium_check(struct heap *h)
+bool medium_find(const struct page *pg, const void *p, uint8_t **base, size_t *usable, bool *live)
+{
+    /* The start of a live block: its header says so, whoever asks. Only other
+     * pointers (a report's) take the walk, which reads headers the owner may be
+     * rewriting: each is checked, and a bad one ends the walk. */
+    size_t v = live_word(pg, p);
+    if (v != 0) {
+        *base = (uint8_t *)(uintptr_t)p;
+        *usable = (v & ~MC_FLAGS) - MC_HDR;
+        *live = true;
+        return true;
+    }
+    return medium_walk(pg, (uintptr_t)p, base, usable, live);
+}
+
+LX_RARE size_t medium_check(struct heap *h)
 {
     struct medium_heap *m = &h->med;
     size_t problems = 0, free_chunks = 0, binned = 0;
