@@ -432,7 +432,7 @@ void medium_collect(struct heap *h, bool all)
  * segment's gone marks say which pages went, so none goes twice; medium_alloc
  * clears the marks of the pages it hands out, which the program then faults in.
  */
-LX_RARE size_t medium_sweep(struct heap *h, bool all, struct os_discard_batch *batch)
+size_t medium_sweep(struct heap *h, bool all, struct os_discard_batch *batch)
 {
     struct medium_heap *m = &h->med;
     uint32_t now = ++m->epoch;
