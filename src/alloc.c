@@ -259,7 +259,7 @@ static unsigned class_for_alignment(size_t size, size_t alignment)
     return cls;
 }
 
-/* Medium runs serve a thread heap's blocks of LX_DIRECT_MAX+1 .. LX_MEDIUM_MAX
+/* Medium runs serve a thread heap's blocks of LX_MEDIUM_MIN+1 .. LX_MEDIUM_MAX
  * bytes (16-byte aligned) while no hook is on; the size classes' slabs serve
  * them otherwise (a first-class heap's, a hook's, a bigger alignment's). */
 LX_INLINE bool medium_serves(const struct heap *h)
@@ -284,7 +284,7 @@ static void *alloc_any_once(size_t size, size_t alignment, size_t write, bool *f
         return NULL;
     size_t threshold = atomic_load_explicit(&lx_opt.mmap_threshold, memory_order_relaxed);
     if (size < threshold || size <= LX_DIRECT_MAX) {
-        if (alignment <= LX_ALIGN && size > LX_DIRECT_MAX && size <= LX_MEDIUM_MAX &&
+        if (alignment <= LX_ALIGN && size > LX_MEDIUM_MIN && size <= LX_MEDIUM_MAX &&
             medium_serves(h))
             return medium_alloc(h, size);
         if (alignment <= LX_ALIGN && size <= LX_SMALL_MAX)
@@ -576,7 +576,7 @@ LX_NOINLINE static void *malloc_refill(size_t size, struct heap *h, struct page 
     return malloc_slow(size, caller);
 }
 
-/* A block of LX_DIRECT_MAX+1 .. LX_MEDIUM_MAX bytes: from the heap's medium runs
+/* A block of LX_MEDIUM_MIN+1 .. LX_MEDIUM_MAX bytes: from the heap's medium runs
  * when they serve it, every 64th call through malloc_slow for its periodic work. */
 LX_NOINLINE static void *malloc_medium(size_t size, struct heap *h, const void *caller)
 {
@@ -595,10 +595,12 @@ LX_EXPORT void *lx_malloc(size_t size)
 {
     struct heap *h = lx_tls_heap;
     size_t d;
-    if (LX_LIKELY(size <= LX_DIRECT_MAX))
+    if (LX_LIKELY(size <= LX_MEDIUM_MIN))
         d = (size + LX_ALIGN - 1) / LX_ALIGN;
     else if (size <= LX_MEDIUM_MAX && lx_opt.medium)
         return malloc_medium(size, h, __builtin_return_address(0));
+    else if (size <= LX_DIRECT_MAX)
+        d = (size + LX_ALIGN - 1) / LX_ALIGN;
     else if (size <= LX_SMALL_MAX)
         d = direct_index_medium(size_to_class_medium(size));
     else

@@ -81,7 +81,8 @@
 #define LX_CLASS_COUNT 52            /* 23 to 1 KiB, 29 to 32 KiB (sizeclass.h) */
 #define LX_DIRECT_MAX 1024           /* sizes looked up in the direct table by (size+15)/16 */
 #define LX_DIRECT_SMALL (LX_DIRECT_MAX / LX_ALIGN + 1) /* those entries */
-#define LX_MEDIUM_MAX 16384          /* malloc of LX_DIRECT_MAX+1 .. this: shared runs (medium.c) */
+#define LX_MEDIUM_MIN 1024           /* malloc of LX_MEDIUM_MIN+1 .. LX_MEDIUM_MAX: */
+#define LX_MEDIUM_MAX 16384          /* shared runs (medium.c) */
 #define LX_MEDIUM_RUN_PAGES 64       /* a medium run: 256 KiB */
 #define LX_MEDIUM_BINS 128           /* free-chunk bins of a heap's medium runs */
 #define LX_DIRECT_FIRST_MEDIUM 23    /* first class above LX_DIRECT_MAX: an entry per class */
@@ -138,7 +139,8 @@
 
 static_assert(LX_SMALL_MAX < LX_LARGE_MAX, "small sizes end below large runs");
 static_assert(LX_DIRECT_MAX <= LX_SMALL_MAX, "direct table covers small sizes only");
-static_assert(LX_MEDIUM_MAX > LX_DIRECT_MAX && LX_MEDIUM_MAX <= LX_SMALL_MAX, "medium sizes are small sizes");
+static_assert(LX_MEDIUM_MIN <= LX_DIRECT_MAX && LX_MEDIUM_MIN < LX_MEDIUM_MAX && LX_MEDIUM_MAX <= LX_SMALL_MAX,
+              "medium sizes are small sizes");
 static_assert(LX_DIRECT_MAX < LX_MMAP_THRESHOLD_MIN, "sizes up to LX_DIRECT_MAX are never mapped");
 static_assert(2 * (LX_SMALL_MAX * LX_SLAB_MIN_BLOCKS / LX_PAGE_SIZE) <= LX_SLAB_MAX_PAGES &&
                   2 * LX_SLAB_MIN_PAGES <= LX_SLAB_MAX_PAGES,

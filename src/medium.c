@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * medium.c — blocks above LX_DIRECT_MAX and up to LX_MEDIUM_MAX bytes, cut to
+ * medium.c — blocks above LX_MEDIUM_MIN and up to LX_MEDIUM_MAX bytes, cut to
  * measure from runs that every such size shares. Layer: beside slab, below
  * heap; a heap's runs and bins are its own (struct medium_heap).
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * medium.h — blocks of LX_DIRECT_MAX+1 .. LX_MEDIUM_MAX bytes that malloc cuts
+ * medium.h — blocks of LX_MEDIUM_MIN+1 .. LX_MEDIUM_MAX bytes that malloc cuts
  * to measure from a thread heap's medium runs, where blocks of every such size
  * share the pages (medium.c). Layer: beside slab, below heap.
  */
@@ -13,7 +13,7 @@
 #include "os.h"
 #include "types.h"
 
-/* A block of n bytes (LX_DIRECT_MAX < n <= LX_MEDIUM_MAX) from h's medium runs,
+/* A block of n bytes (LX_MEDIUM_MIN < n <= LX_MEDIUM_MAX) from h's medium runs,
  * 16-byte aligned; NULL if no run can be had. Owner only. */
 void *medium_alloc(struct heap *h, size_t n) LX_WUR;
 

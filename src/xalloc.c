@@ -97,7 +97,7 @@ LX_RARE size_t xalloc_good_size(size_t size)
     size_t pages = (size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
     if (size < threshold || size <= LX_DIRECT_MAX) {
         /* Medium runs cut a block to the request (alloc.c, medium_serves). */
-        if (size > LX_DIRECT_MAX && size <= LX_MEDIUM_MAX && lx_opt.medium &&
+        if (size > LX_MEDIUM_MIN && size <= LX_MEDIUM_MAX && lx_opt.medium &&
             atomic_load_explicit(&lx_hooks_active, memory_order_relaxed) == 0)
             return (size + LX_ALIGN - 1) & ~(size_t)(LX_ALIGN - 1);
         if (size <= LX_SMALL_MAX)
