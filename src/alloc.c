@@ -931,6 +931,11 @@ static void *realloc_block(void *p, size_t size, const void *caller)
             huge_resize_here(bi.seg, size))
             return p;
     }
+    /* A medium block of this thread's heap grows into the free chunk after it
+     * (no hook on: a hook's block comes from a slab). */
+    if (bi.kind == BLOCK_MEDIUM && size > bi.usable && size <= LX_MEDIUM_MAX && hooks == 0 &&
+        medium_grow(lx_tls_heap, bi.pg, p, size))
+        return p;
     /* Under valgrind, huge blocks move by copying too: memcheck then copies the
      * definedness of every byte, which mremap would make it lose. */
     bool tracking = (hooks & LX_HOOK_TRACK) != 0;

@@ -469,6 +469,50 @@ size_t medium_sweep(struct heap *h, bool all, struct os_discard_batch *batch)
     return purged;
 }
 
+/* ---- growing in place ------------------------------------------------------- */
+
+bool medium_grow(struct heap *h, struct page *pg, void *p, size_t n)
+{
+    size_t v = live_word(pg, p);
+    if (v == 0 || run_owner(pg) != h || (v & MC_LAST) != 0)
+        return false;
+    struct medium_heap *m = &h->med;
+    struct mchunk *c = chunk_of(p);
+    size_t size = v & ~MC_FLAGS;
+    size_t need = ((n + LX_ALIGN - 1) & ~(size_t)(LX_ALIGN - 1)) + MC_HDR;
+    struct mchunk *next = (struct mchunk *)(void *)((uint8_t *)c + size);
+    size_t nv = chunk_get(next);
+    if (!chunk_word_ok(pg, next, nv) || (nv & MC_INUSE) != 0 || size + (nv & ~MC_FLAGS) < need ||
+        need <= size)
+        return false;
+    size_t total = size + (nv & ~MC_FLAGS);
+    if (!bin_remove(m, next, nv & ~MC_FLAGS))
+        return false;
+    stats_small_free(h, size_to_class(size - MC_HDR));
+    size_t flags = v & (MC_FIRST | MC_PREV_INUSE);
+    if (total != need) {
+        /* The rest of the free chunk stays free, after the grown block. */
+        struct mchunk *r = (struct mchunk *)(void *)((uint8_t *)c + need);
+        size_t rest = total - need;
+        chunk_set(r, rest | MC_PREV_INUSE | (nv & MC_LAST));
+        if ((nv & MC_LAST) == 0)
+            ((struct mchunk *)(void *)((uint8_t *)r + rest))->prev_size = rest;
+        bin_insert(m, r, rest);
+    } else {
+        flags |= nv & MC_LAST;
+        if ((nv & MC_LAST) == 0) {
+            struct mchunk *after = (struct mchunk *)(void *)((uint8_t *)c + total);
+            chunk_set(after, chunk_get(after) | MC_PREV_INUSE);
+        }
+    }
+    chunk_set(c, need | flags | MC_INUSE);
+    struct segment *seg = segment_of(c);
+    (void)seg_gone_take(seg, segment_page_idx(seg, (uint8_t *)c + size),
+                        segment_page_idx(seg, (uint8_t *)c + need - 1) + 1);
+    stats_small_alloc(h, size_to_class(need - MC_HDR));
+    return true;
+}
+
 /* ---- lookups ----------------------------------------------------------------- */
 
 size_t medium_usable(const struct page *pg, const void *p)

@@ -23,6 +23,10 @@ void *medium_alloc(struct heap *h, size_t n) LX_WUR;
  * live chunk of pg: the caller reports it. */
 bool medium_free(struct heap *h, struct page *pg, void *p);
 
+/* Owner only: grow h's live block p (run pg) in place to n bytes (at most
+ * LX_MEDIUM_MAX) into the free chunk after it. Whether it did. */
+bool medium_grow(struct heap *h, struct page *pg, void *p, size_t n);
+
 /* The usable bytes of the live chunk starting at p in run pg, or 0. */
 size_t medium_usable(const struct page *pg, const void *p);
 

@@ -2,7 +2,7 @@
  * RUN_MEDIUM runs, 16-byte aligned, usable exactly to the request rounded up to
  * 16 (lx_good_size says the same); a block freed between two free neighbours
  * merges with both (the whole run is one chunk again and the next block starts
- * where the first did); a random mix of malloc, realloc and free keeps every
+ * where the first did); realloc grows a block into the free chunk after it; a random mix of malloc, realloc and free keeps every
  * byte and leaves the heap checker content; blocks freed by another thread come
  * back to the owner, whose runs stop growing; malloc_trim gives back the pages
  * inside free chunks, which work again when handed out; a double free, a free
@@ -78,6 +78,32 @@ static void merging(void)
     unsigned char *d = lx_malloc(LX_MEDIUM_MAX);
     CHECK(d == a, "the merged chunk was not reused from its start: %p, a %p", (void *)d, (void *)a);
     lx_free(d);
+}
+
+/* realloc grows a block into the free chunk after it, keeping its bytes and
+ * its address; with the next chunk in use it moves. */
+static void grow_in_place(void)
+{
+    unsigned char *a = lx_malloc(2000), *b = lx_malloc(2000), *c = lx_malloc(2000);
+    lxt_fill(a, 2000, 77);
+    lx_free(b);
+    unsigned char *a2 = lx_realloc(a, 3900); /* into b's 2016 bytes, 16 left */
+    CHECK(a2 == a, "realloc(2000 -> 3900) moved with a free chunk after it");
+    CHECK(lx_malloc_usable_size(a2) == 3904, "usable size after growing: %zu",
+          lx_malloc_usable_size(a2));
+    CHECK(lxt_verify(a2, 2000, 77) == SIZE_MAX, "bytes lost growing in place");
+    CHECK(lx_heap_check() == 0, "heap check after growing in place");
+    memset(a2, 5, 3900);
+    unsigned char *a3 = lx_realloc(a2, 6000); /* c is in use right after: a move */
+    CHECK(a3 != a2 && a3 != NULL, "realloc grew into a block in use");
+    CHECK(a3[0] == 5 && a3[3899] == 5, "bytes lost moving");
+    memset(a3, 6, 6000);
+    lx_free(c);
+    unsigned char *a4 = lx_realloc(a3, LX_MEDIUM_MAX); /* a3 was cut from the run's rest */
+    CHECK(a4 == a3, "realloc(6000 -> %d) moved with the run's rest after it", LX_MEDIUM_MAX);
+    CHECK(a4[0] == 6 && a4[5999] == 6, "bytes lost growing to the largest medium size");
+    CHECK(lx_heap_check() == 0, "heap check after growing");
+    lx_free(a4);
 }
 
 #define SLOTS 600
@@ -231,6 +257,7 @@ int main(void)
     lx_free(lx_malloc(1)); /* a heap for this thread */
     sizes();
     merging();
+    grow_in_place();
     random_mix();
     remote_frees();
     trim();
