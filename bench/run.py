@@ -1059,6 +1059,14 @@ def main():
                         rec["rss_series"] = [[int(v) for v in pair.split(":")]
                                              for pair in m.group(1).split(",")]
                     res_wl.setdefault(a, []).append(rec)
+                    # A process that ends with hundreds of MiB resident leaves
+                    # the kernel freeing them for a while, and the next run
+                    # pays in system time (lxmalloc's large: 0.22-0.30 s of it
+                    # right after glibc's run, 0.06-0.11 s after a pause of a
+                    # second): let it settle, a second for every 256 MiB.
+                    settle = min(1.0, (rec["maxrss_kb"] or 0) / (256.0 * 1024))
+                    if settle > 0.125:
+                        time.sleep(settle)
                     if fail:
                         tail = res.get("err", "").strip().splitlines()[-3:]
                         fail_notes.setdefault("%s/%s" % (wl["name"], a),

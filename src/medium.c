@@ -110,7 +110,8 @@ LX_INLINE bool chunk_word_ok(const struct page *pg, const struct mchunk *c, size
 {
     size_t size = v & ~MC_FLAGS;
     uintptr_t off = (uintptr_t)c - (uintptr_t)pg->start;
-    return size >= MC_HDR && off <= MC_RUN_BYTES - size && ((v & MC_FIRST) != 0) == (off == 0) &&
+    return size >= MC_HDR && size <= MC_RUN_BYTES && off <= MC_RUN_BYTES - size &&
+           ((v & MC_FIRST) != 0) == (off == 0) &&
            ((v & MC_LAST) != 0) == (off + size == MC_RUN_BYTES);
 }
 

@@ -2,7 +2,8 @@
  * RUN_MEDIUM runs, 16-byte aligned, usable exactly to the request rounded up to
  * 16 (lx_good_size says the same); a block freed between two free neighbours
  * merges with both (the whole run is one chunk again and the next block starts
- * where the first did); realloc grows a block into the free chunk after it; a random mix of malloc, realloc and free keeps every
+ * where the first did); realloc grows a block into the free chunk after it; random words where a
+ * header would be never read as a live block; a random mix of malloc, realloc and free keeps every
  * byte and leaves the heap checker content; blocks freed by another thread come
  * back to the owner, whose runs stop growing; malloc_trim gives back the pages
  * inside free chunks, which work again when handed out; a double free, a free
@@ -104,6 +105,24 @@ static void grow_in_place(void)
     CHECK(a4[0] == 6 && a4[5999] == 6, "bytes lost growing to the largest medium size");
     CHECK(lx_heap_check() == 0, "heap check after growing");
     lx_free(a4);
+}
+
+/* Whatever a program writes where a header would be, it does not read as a
+ * live chunk: 20,000 random words and some plain ones at p + 16 (a header for
+ * the address p + 32) leave p + 32 no block. */
+static void garbage_headers(void)
+{
+    unsigned char *p = lx_malloc(3000);
+    struct page *pg = run_of(p);
+    lxt_rng r = {17};
+    for (int i = 0; i < 20000; i++) {
+        uint64_t w = i < 4 ? (uint64_t[]){0, ~(uint64_t)0, 0x4141414141414141ull, 3024 | 1}[i]
+                           : lxt_next(&r);
+        memcpy(p + 24, &w, sizeof w);
+        CHECK(medium_usable(pg, p + 32) == 0, "the word %#llx reads as a live header",
+              (unsigned long long)w);
+    }
+    lx_free(p);
 }
 
 #define SLOTS 600
@@ -245,11 +264,15 @@ static void inside(void *arg)
 static void overrun(void *arg)
 {
     (void)arg;
-    unsigned char *p = lxt_launder(lx_malloc(3000));
-    void *q = lx_malloc(3000);
+    /* Two blocks side by side (the heap's free chunks depend on how the threads
+     * of remote_frees ran: a pair cut from a big free chunk is adjacent). */
+    unsigned char *p = NULL, *q = NULL;
+    for (int i = 0; i < 1000 && (p == NULL || q != p + 3024); i++) {
+        p = lxt_launder(lx_malloc(3000));
+        q = lx_malloc(3000);
+    }
     memset(p, 0x41, lxt_opaque(3008 + 16)); /* through q's header (its size word last) */
     lx_free(p);
-    (void)q;
 }
 
 int main(void)
@@ -258,6 +281,7 @@ int main(void)
     sizes();
     merging();
     grow_in_place();
+    garbage_headers();
     random_mix();
     remote_frees();
     trim();
