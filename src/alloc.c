@@ -378,7 +378,7 @@ static uint8_t free_fill_byte(void)
     return byte != 0 ? (uint8_t)byte : 0xdf;
 }
 
-static void *debug_alloc(size_t size, size_t alignment, bool zero, const void *site)
+LX_RARE static void *debug_alloc(size_t size, size_t alignment, bool zero, const void *site)
 {
     size_t raw_size;
     if (!debug_raw_size(size, alignment, &raw_size))
@@ -399,7 +399,7 @@ static void *debug_alloc(size_t size, size_t alignment, bool zero, const void *s
 
 /* The debug block the program calls `p`, live; BLOCK_BAD after a report if p is
  * not one. */
-static struct block_info debug_lookup(void *p, const char *func, struct debug_block *d)
+LX_RARE static struct block_info debug_lookup(void *p, const char *func, struct debug_block *d)
 {
     struct block_info bi = block_find(p);
     if (bi.kind == BLOCK_BAD) {
@@ -460,7 +460,7 @@ static struct block_info debug_lookup(void *p, const char *func, struct debug_bl
 static void free_known_block(void *p, const struct block_info *bi);
 
 /* A block leaves the quarantine: check it was not written, then free it for real. */
-static void debug_release(void *user, bool free_it)
+LX_RARE static void debug_release(void *user, bool free_it)
 {
     struct block_info bi = block_find(user);
     struct debug_block d;
@@ -476,7 +476,7 @@ static void debug_release(void *user, bool free_it)
         free_known_block(bi.base, &bi);
 }
 
-static void debug_free(void *p, const char *func, const void *site)
+LX_RARE static void debug_free(void *p, const char *func, const void *site)
 {
     struct debug_block d;
     struct block_info bi = debug_lookup(p, func, &d);
@@ -848,7 +848,7 @@ LX_EXPORT void lx_free_aligned_sized(void *p, size_t alignment, size_t size)
 
 /* ---- realloc ------------------------------------------------------------------ */
 
-static void *debug_realloc(void *p, size_t size, const void *site)
+LX_RARE static void *debug_realloc(void *p, size_t size, const void *site)
 {
     struct debug_block d;
     struct block_info bi = debug_lookup(p, "realloc", &d);

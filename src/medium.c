@@ -249,6 +249,39 @@ static void run_release(struct heap *h, struct page *pg)
 
 static void medium_take_remote(struct heap *h);
 
+/* Owner: chunk c (flags `flags`: FIRST, PREV_INUSE) now has the `total` bytes
+ * from c on, ending at the run's end if `last`, none of it binned: make it a
+ * live chunk of `need` bytes and bin the rest (a rest of 16 bytes too, as a
+ * header alone). Pages from `from` on are handed to the program: their gone
+ * marks go. Returns the block. */
+static void *chunk_cut(struct heap *h, struct mchunk *c, size_t flags, size_t total, size_t last,
+                       size_t need, const void *from)
+{
+    if (total != need) {
+        /* The rest: free, after a chunk in use; the chunk after it (if any)
+         * already knows a free one precedes it. */
+        struct mchunk *r = (struct mchunk *)(void *)((uint8_t *)c + need);
+        size_t rest = total - need;
+        chunk_set(r, rest | MC_PREV_INUSE | last);
+        if (last == 0)
+            ((struct mchunk *)(void *)((uint8_t *)r + rest))->prev_size = rest;
+        bin_insert(&h->med, r, rest);
+    } else {
+        flags |= last;
+        if (last == 0) {
+            struct mchunk *next = (struct mchunk *)(void *)((uint8_t *)c + need);
+            chunk_set(next, chunk_get(next) | MC_PREV_INUSE);
+        }
+    }
+    chunk_set(c, need | flags | MC_INUSE);
+    /* Pages a sweep gave back come back with the program's writes: they are
+     * no longer gone (a load of the segment's marks when none was). */
+    struct segment *seg = segment_of(c);
+    (void)seg_gone_take(seg, segment_page_idx(seg, from), segment_page_idx(seg, (uint8_t *)c + need - 1) + 1);
+    stats_small_alloc(h, size_to_class(need - MC_HDR));
+    return chunk_user(c);
+}
+
 void *medium_alloc(struct heap *h, size_t n)
 {
     struct medium_heap *m = &h->med;
@@ -265,32 +298,7 @@ void *medium_alloc(struct heap *h, size_t n)
     size_t size = v & ~MC_FLAGS;
     if (!bin_remove(m, c, size))
         return NULL;
-    size_t flags = v & (MC_FIRST | MC_PREV_INUSE);
-    if (size != need) {
-        /* The rest: free, after a chunk in use; the chunk after it (if any)
-         * already knows a free one precedes it. */
-        struct mchunk *r = (struct mchunk *)(void *)((uint8_t *)c + need);
-        size_t rest = size - need;
-        chunk_set(r, rest | MC_PREV_INUSE | (v & MC_LAST));
-        if ((v & MC_LAST) == 0)
-            ((struct mchunk *)(void *)((uint8_t *)r + rest))->prev_size = rest;
-        bin_insert(m, r, rest);
-        size = need;
-    } else {
-        flags |= v & MC_LAST;
-        if ((v & MC_LAST) == 0) {
-            struct mchunk *next = (struct mchunk *)(void *)((uint8_t *)c + size);
-            chunk_set(next, chunk_get(next) | MC_PREV_INUSE);
-        }
-    }
-    chunk_set(c, size | flags | MC_INUSE);
-    /* Pages of the block a sweep gave back come back with the program's
-     * writes: they are no longer gone (a load of the segment's marks when
-     * none was). */
-    struct segment *seg = segment_of(c);
-    (void)seg_gone_take(seg, segment_page_idx(seg, c), segment_page_idx(seg, (uint8_t *)c + size - 1) + 1);
-    stats_small_alloc(h, size_to_class(size - MC_HDR));
-    return chunk_user(c);
+    return chunk_cut(h, c, v & (MC_FIRST | MC_PREV_INUSE), size, v & MC_LAST, need, c);
 }
 
 /* ---- free ------------------------------------------------------------------- */
@@ -490,27 +498,8 @@ bool medium_grow(struct heap *h, struct page *pg, void *p, size_t n)
     if (!bin_remove(m, next, nv & ~MC_FLAGS))
         return false;
     stats_small_free(h, size_to_class(size - MC_HDR));
-    size_t flags = v & (MC_FIRST | MC_PREV_INUSE);
-    if (total != need) {
-        /* The rest of the free chunk stays free, after the grown block. */
-        struct mchunk *r = (struct mchunk *)(void *)((uint8_t *)c + need);
-        size_t rest = total - need;
-        chunk_set(r, rest | MC_PREV_INUSE | (nv & MC_LAST));
-        if ((nv & MC_LAST) == 0)
-            ((struct mchunk *)(void *)((uint8_t *)r + rest))->prev_size = rest;
-        bin_insert(m, r, rest);
-    } else {
-        flags |= nv & MC_LAST;
-        if ((nv & MC_LAST) == 0) {
-            struct mchunk *after = (struct mchunk *)(void *)((uint8_t *)c + total);
-            chunk_set(after, chunk_get(after) | MC_PREV_INUSE);
-        }
-    }
-    chunk_set(c, need | flags | MC_INUSE);
-    struct segment *seg = segment_of(c);
-    (void)seg_gone_take(seg, segment_page_idx(seg, (uint8_t *)c + size),
-                        segment_page_idx(seg, (uint8_t *)c + need - 1) + 1);
-    stats_small_alloc(h, size_to_class(need - MC_HDR));
+    (void)chunk_cut(h, c, v & (MC_FIRST | MC_PREV_INUSE), total, nv & MC_LAST, need,
+                    (uint8_t *)c + size);
     return true;
 }
 
