@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * medium.c — blocks above LX_MEDIUM_MIN and up to LX_MEDIUM_MAX bytes, cut to
- * measure from runs that every such size shares. Layer: beside slab, below
- * heap; a heap's runs and bins are its own (struct medium_heap).
+ * measure from runs that every such size shares. Layer: heap (it takes and
+ * gives back runs through heap_take_run / heap_give_run; heap.c calls its
+ * collect, sweep and check); a heap's runs and bins are its own (struct
+ * medium_heap).
  *
  * Why: a slab holds blocks of one size class, so a program that keeps a few
  * blocks of each of many classes holds, in each class, its own high-water

@@ -2,7 +2,7 @@
 /*
  * medium.h — blocks of LX_MEDIUM_MIN+1 .. LX_MEDIUM_MAX bytes that malloc cuts
  * to measure from a thread heap's medium runs, where blocks of every such size
- * share the pages (medium.c). Layer: beside slab, below heap.
+ * share the pages (medium.c). Layer: heap, beside heap.c.
  */
 #ifndef LX_MEDIUM_H
 #define LX_MEDIUM_H
