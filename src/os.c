@@ -8,6 +8,7 @@
  */
 #include "os.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -494,12 +495,16 @@ long os_maxrss_kb(void)
 /* CPUs this process may run on (not the machine's count: containers). */
 unsigned os_cpu_count(void)
 {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (syscall(SYS_sched_getaffinity, 0, sizeof(set), &set) <= 0)
+    /* Counted here: CPU_COUNT calls into a part of libc's code that a small
+     * program would otherwise not map (docs/ARCHITECTURE.md, "Footprint"). */
+    unsigned long set[1024 / (8 * sizeof(unsigned long))] = {0};
+    long got = syscall(SYS_sched_getaffinity, 0, sizeof(set), set);
+    if (got <= 0)
         return 1;
-    int n = CPU_COUNT(&set);
-    return n > 0 ? (unsigned)n : 1;
+    unsigned n = 0;
+    for (size_t i = 0; i < (size_t)got / sizeof set[0]; i++)
+        n += (unsigned)__builtin_popcountl(set[i]);
+    return n > 0 ? n : 1;
 }
 
 size_t os_page_size(void)
@@ -531,17 +536,95 @@ void os_random(void *buf, size_t len)
     }
 }
 
+/*
+ * The clock, from the kernel's vDSO directly: libc's clock_gettime is a thin
+ * wrapper around the same function, but it lies in a part of libc's code that
+ * a small program maps for nothing else (docs/ARCHITECTURE.md, "Footprint").
+ * The vDSO is a whole ELF image in memory: its dynamic symbol table is found
+ * through its section headers. Without one (valgrind hides it), the system call.
+ */
+typedef int (*os_gettime_fn)(clockid_t, struct timespec *);
+
+static bool os_name_is(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+static os_gettime_fn os_vdso_gettime(void)
+{
+    const uint8_t *base = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
+    if (base == NULL)
+        return NULL;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)(const void *)base;
+    if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
+        eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 ||
+        eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shoff == 0 ||
+        eh->e_shentsize != sizeof(Elf64_Shdr))
+        return NULL;
+    /* Symbol values are link-time addresses: the bias is where the first
+     * loadable segment is against where it was linked. */
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(const void *)(base + eh->e_phoff);
+    uintptr_t bias = 0;
+    bool loaded = false;
+    for (unsigned i = 0; i < eh->e_phnum && !loaded; i++) {
+        if (ph[i].p_type == PT_LOAD) {
+            bias = (uintptr_t)base + ph[i].p_offset - ph[i].p_vaddr;
+            loaded = true;
+        }
+    }
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(const void *)(base + eh->e_shoff);
+    for (unsigned i = 0; i < eh->e_shnum && loaded; i++) {
+        if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum ||
+            sh[i].sh_entsize != sizeof(Elf64_Sym))
+            continue;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(const void *)(base + sh[i].sh_offset);
+        const char *names = (const char *)(base + sh[sh[i].sh_link].sh_offset);
+        size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < count; k++) {
+            if (ELF64_ST_TYPE(sym[k].st_info) == STT_FUNC && sym[k].st_shndx != SHN_UNDEF &&
+                sym[k].st_name < sh[sh[i].sh_link].sh_size &&
+                os_name_is(names + sym[k].st_name, "__vdso_clock_gettime"))
+                return (os_gettime_fn)(bias + sym[k].st_value);
+        }
+    }
+    return NULL;
+}
+
+static int os_syscall_gettime(clockid_t clock, struct timespec *ts)
+{
+    return (int)syscall(SYS_clock_gettime, clock, ts);
+}
+
+static _Atomic(os_gettime_fn) os_gettime; /* found at the first call */
+
+static int os_clock(clockid_t clock, struct timespec *ts)
+{
+    os_gettime_fn fn = atomic_load_explicit(&os_gettime, memory_order_relaxed);
+    if (LX_UNLIKELY(fn == NULL)) {
+        fn = os_vdso_gettime();
+        if (fn == NULL)
+            fn = os_syscall_gettime;
+        atomic_store_explicit(&os_gettime, fn, memory_order_relaxed);
+    }
+    return fn(clock, ts);
+}
+
 uint64_t os_now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (os_clock(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t os_now_coarse_ns(void)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+    if (os_clock(CLOCK_MONOTONIC_COARSE, &ts) != 0)
         return os_now_ns();
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -591,8 +674,9 @@ void os_name_mapping(void *addr, size_t size, const char *name)
     if (atomic_load_explicit(&os_vma_names_off, memory_order_relaxed))
         return;
     int saved = errno;
-    if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, (unsigned long)size,
-              (unsigned long)name) != 0)
+    /* The raw call: libc's prctl lies in a part of its code few programs map. */
+    if (syscall(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, (unsigned long)size,
+                (unsigned long)name) != 0)
         atomic_store_explicit(&os_vma_names_off, true, memory_order_relaxed);
     errno = saved;
 }
