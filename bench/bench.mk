@@ -9,7 +9,7 @@
 # Workload binaries go to $(BUILD)/bench/.
 
 BENCH_OUT    := $(BUILD)/bench
-BENCH_PROGS  := churn larson prodcons falseshare realloc large frag server pairs launch
+BENCH_PROGS  := churn larson prodcons falseshare realloc large frag server replace pairs launch
 BENCH_BINS   := $(addprefix $(BENCH_OUT)/,$(BENCH_PROGS))
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -pthread
 BENCH_PY     ?= python3

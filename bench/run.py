@@ -199,6 +199,8 @@ def workloads(quick):
     exe("large", "large", ["large", 15 if q else 100, 1, 7], "64 KiB-64 MiB, 5-25 MiB loop, memalign 4096")
     exe("frag", "frag", ["frag", "8M" if q else "32M", 100],
         "shifting sizes, short/long lifetimes")
+    exe("replace", "replace", ["replace", 16 if q else 128, 1000000 if q else 8000000],
+        "full heap, random entries replaced (16-128 B)")
     exe("server", "server", ["server", 4, 200000 if q else 600000, "16M" if q else "48M"],
         "4 threads: request buffers, shared LRU cache; busy, quiet, busy")
     w.append({"name": "python", "group": "real", "kind": "python",

@@ -96,6 +96,8 @@
                                               /* path for this long gives its full slabs up */
 #define LX_SLAB_MAX_PAGES 128        /* longest slab (twice the 8 blocks of 32 KiB) */
 #define LX_SWEEP_MIN_PAGES 256       /* a heap sweeps for holes after taking at least */
+#define LX_STASH_BYTES 1024 /* a class's stash holds this many bytes of blocks (heap.c) */
+#define LX_STASH_MAX 8      /* ... and at most this many blocks */
 #define LX_SWEEP_SHIFT 6             /* this many and 1/2^shift of its slab pages anew */
 #define LX_HOLE_MIN_PAGES 8          /* a slab purges when this many pages are new holes */
 

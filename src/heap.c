@@ -307,9 +307,88 @@ static bool heap_steal(struct heap *h, struct heap *owner, struct page *pg)
     return taken;
 }
 
-/* A free into a slab of h (its key said so when the free was sent here); if
- * another thread took the slab since, a remote free into it. */
+/* ---- the stash ------------------------------------------------------- */
+
+static unsigned stash_cap(unsigned cls)
+{
+    size_t size = lx_classes[cls].size;
+    size_t n = LX_STASH_BYTES / size;
+    return n == 0 ? 1u : n > LX_STASH_MAX ? LX_STASH_MAX : (unsigned)n;
+}
+
+/* Keep b, freed by h's thread into a full slab, for the class's next malloc. */
+static bool stash_push(struct heap *h, unsigned cls, struct block *b)
+{
+    if (h->owned != HEAP_OWNED_THREAD || h->stash_n[cls] >= stash_cap(cls))
+        return false;
+    block_set_next(b, NULL);
+    block_set_next(delayed_link(b), h->stash[cls]);
+    h->stash[cls] = b;
+    h->stash_n[cls]++;
+    return true;
+}
+
+static struct block *stash_pop(struct heap *h, unsigned cls)
+{
+    struct block *b = h->stash[cls];
+    if (b == NULL)
+        return NULL;
+    struct block *next = block_next(delayed_link(b));
+    h->stash[cls] = list_end(next) ? NULL : next;
+    h->stash_n[cls]--;
+    block_clear_link(b);
+    return b;
+}
+
+bool heap_stash_contains(struct heap *h, const struct block *b)
+{
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        for (struct block *x = h->stash[c]; x != NULL;) {
+            if (x == b)
+                return true;
+            struct block *next = block_next(delayed_link(x));
+            x = list_end(next) ? NULL : next;
+        }
+    }
+    return false;
+}
+
+static void heap_slab_free(struct heap *h, struct page *pg, struct block *b);
+
+static void stash_flush(struct heap *h)
+{
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        struct block *b;
+        while ((b = stash_pop(h, c)) != NULL) {
+            struct page *pg = segment_page_of(segment_of(b), b);
+            if ((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h)
+                heap_slab_free(h, pg, b);
+            else
+                slab_push_remote(pg, b);
+        }
+    }
+}
+
+/* A free by h's thread into a slab of h (its key said so when the free was sent
+ * here). The block goes to the stash when its slab is full and the slab the
+ * class allocates from has no block left on its free list (the class's next
+ * malloc takes a slow path anyway), and no other thread freed into the slab
+ * since it filled (its remote list holds only the request to hear of a free):
+ * a later remote free still comes through the delayed list and takes the slab
+ * off the full list. Else the slab leaves the full list. */
 static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
+{
+    if ((pg->local_key & LX_KEY_FULL) != 0) {
+        const struct page *head = h->queues[pg->class_idx].head;
+        if ((head == NULL || list_end(head->free)) &&
+            atomic_load_explicit(&pg->xthread_free, memory_order_relaxed) == LX_XFREE_NOTIFY &&
+            stash_push(h, pg->class_idx, b))
+            return;
+    }
+    heap_slab_free(h, pg, b);
+}
+
+static void heap_slab_free(struct heap *h, struct page *pg, struct block *b)
 {
     if ((pg->local_key & LX_KEY_FULL) != 0 && !heap_unfull(h, pg)) {
         slab_push_remote(pg, b);
@@ -369,7 +448,7 @@ static void heap_take_delayed(struct heap *h)
         if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
             slab_push_remote(pg, b);
         else
-            heap_local_free(h, pg, b);
+            heap_slab_free(h, pg, b);
         b = next;
     }
 }
@@ -427,6 +506,7 @@ static void heap_collect_locked(struct heap *h, bool all, enum sweep sweep)
     struct os_discard_batch batch;
     os_discard_batch_init(&batch);
     heap_take_delayed(h);
+    stash_flush(h);
     medium_collect(h, all);
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct page *pg = h->queues[c].head;
@@ -530,6 +610,11 @@ void *heap_alloc_small(struct heap *h, unsigned cls)
 #endif
     atomic_store_explicit(&h->busy_ns, os_now_coarse_ns(), memory_order_relaxed);
     heap_take_delayed(h);
+    struct block *sb = stash_pop(h, cls);
+    if (sb != NULL) {
+        stats_small_alloc(h, cls);
+        return sb;
+    }
     struct page_queue *q = &h->queues[cls];
     struct page *pg = q->head;
     while (pg != NULL) {

@@ -118,14 +118,19 @@ bool os_unmap(void *addr, size_t size)
  * 8 MiB apart, their numbers every other one, and free()'s segment caches
  * (a slot per number modulo 64) used half their slots. frag's 40 segments made
  * 389,000 of its 6.7 million frees take the slow path; now 41
- * (tests/unit/map_aligned.c). */
+ * (tests/unit/map_aligned.c).
+ * No MAP_NORESERVE, here or in os_map_at: writable memory is charged to the
+ * commit limit, so the kernel's overcommit policy applies to it. Under the
+ * default heuristic a request larger than RAM and swap together fails, and
+ * malloc of such a size returns NULL with ENOMEM (tests/api/failure.c); with
+ * MAP_NORESERVE it succeeded and the program died of the OOM killer later. */
 void *os_map_aligned(size_t size, size_t alignment)
 {
     if (size + alignment < size || os_fault_now())
         return NULL;
     int saved = errno;
     uint8_t *exact = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     atomic_fetch_add_explicit(&lx_os_counters.mmap_count, 1, memory_order_relaxed);
     if (exact != MAP_FAILED && ((uintptr_t)exact & (alignment - 1)) == 0) {
         errno = saved;
@@ -137,7 +142,7 @@ void *os_map_aligned(size_t size, size_t alignment)
         atomic_fetch_add_explicit(&lx_os_counters.munmap_count, 1, memory_order_relaxed);
     }
     size_t span = size + alignment;
-    uint8_t *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     atomic_fetch_add_explicit(&lx_os_counters.mmap_count, 1, memory_order_relaxed);
     if (raw == MAP_FAILED) {
         errno = saved;
@@ -170,7 +175,7 @@ void *os_map_at(void *addr, size_t size)
         return NULL;
     int saved = errno;
     void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     atomic_fetch_add_explicit(&lx_os_counters.mmap_count, 1, memory_order_relaxed);
     errno = saved;
     if (p == MAP_FAILED)

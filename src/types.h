@@ -268,6 +268,9 @@ struct heap {
     uint64_t alloc_count[LX_DIRECT_COUNT];         /* small blocks allocated, by direct */
                                                    /* entry (stats_class_allocs); owner */
     uint64_t free_count[LX_CLASS_COUNT];           /* small blocks freed by this thread */
+    struct block *stash[LX_CLASS_COUNT];           /* blocks freed into full slabs, by */
+                                                   /* class, for the next malloc; owner */
+    uint8_t stash_n[LX_CLASS_COUNT];               /* their number (heap.c, stash) */
     struct medium_heap med;                        /* medium runs; owner (remote: any) */
 } __attribute__((aligned(64)));
 

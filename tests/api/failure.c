@@ -2,7 +2,9 @@
  * Allocation failure: impossible requests (malloc(SIZE_MAX), malloc(PTRDIFF_MAX),
  * calloc overflow, realloc to a huge size, aligned_alloc/memalign with an absurd
  * size) return NULL with errno == ENOMEM, a failed realloc leaves the old block
- * intact, and the heap keeps working normally afterwards.
+ * intact, and the heap keeps working normally afterwards. Under the kernel's
+ * default (heuristic) overcommit, a request several times larger than RAM and
+ * swap together fails too, as with glibc: the kernel refuses the mapping.
  */
 #include "lxt.h"
 
@@ -32,6 +34,37 @@ static void still_works(lxt_rng *r)
         CHECK_PATTERN(p[i], n[i], (uint64_t)i, "block after failed allocations");
         T_free(p[i]);
     }
+}
+
+/* A read of /proc as a number: the first number after `key` in the file (the
+ * whole file if key is NULL), or -1. */
+static long long proc_number(const char *path, const char *key)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *at = key == NULL ? buf : strstr(buf, key);
+    if (at == NULL)
+        return -1;
+    at += key == NULL ? 0 : strlen(key);
+    return strtoll(at, NULL, 10);
+}
+
+/* Four times RAM and swap together (at least 64 GiB), or 0 when the kernel
+ * would grant it anyway (overcommit_memory 1: always overcommit). */
+static size_t beyond_memory(void)
+{
+    long long mode = proc_number("/proc/sys/vm/overcommit_memory", NULL);
+    long long ram = proc_number("/proc/meminfo", "MemTotal:");
+    long long swap = proc_number("/proc/meminfo", "SwapTotal:");
+    if (mode == 1 || ram <= 0 || swap < 0)
+        return 0;
+    size_t bytes = (size_t)(ram + swap) * 1024 * 4;
+    return bytes < ((size_t)64 << 30) ? (size_t)64 << 30 : bytes;
 }
 
 /* Called through a pointer so the compiler does not assume a failed realloc freed p. */
@@ -86,6 +119,23 @@ int main(void)
     }
 
     still_works(&r);
+
+    size_t huge = lxt_opaque(beyond_memory());
+    if (huge == 0) {
+        printf("failure: overcommit_memory is 1, requests beyond memory not tried\n");
+    } else {
+        TRY(T_malloc(huge));
+        TRY(T_calloc(huge / 8, 8));
+        TRY(T_aligned_alloc(2 * LXT_MIB, huge));
+        for (int i = 0; i < 2; i++) {
+            p = T_malloc(big[i]);
+            CHECK(p != NULL, "malloc(%zu) returned NULL", big[i]);
+            lxt_fill(p, big[i], 79);
+            TRY(realloc_fn(p, huge));
+            CHECK_PATTERN(p, big[i], 79, "block after a failed realloc beyond memory");
+            T_free(p);
+        }
+    }
 
     /* Failures interleaved with normal use. */
     for (int i = 0; i < 100; i++) {

@@ -122,8 +122,9 @@ static void churn_runs(void)
 
 /* Segment caches: a cache learns normal segments only, and a segment that is
  * destroyed (malloc_trim unmaps empty ones) leaves every cache holding it, so
- * free() never trusts the descriptors of memory that is no longer a segment. */
-static void segment_caches(void)
+ * free() never trusts the descriptors of memory that is no longer a segment.
+ * `live` is a segment that keeps blocks of the caller's (not emptied here). */
+static void segment_caches(const struct segment *live)
 {
     static struct seg_cache c; /* registered caches are never removed */
     enum { N = 100 };
@@ -136,8 +137,13 @@ static void segment_caches(void)
         blocks[i] = lx_malloc(100000); /* large runs: 100 of them fill two segments */
         CHECK(blocks[i] != NULL, "large block %d", i);
     }
+    /* The last block in a segment of these blocks only (earlier ones may fill
+     * gaps of the caller's segment). */
     void *last = blocks[N - 1];
-    CHECK(segment_of(last) != segment_of(blocks[0]), "blocks in one segment");
+    for (int i = N - 1; i > 0 && segment_of(last) == live; i--)
+        last = blocks[i - 1];
+    CHECK(segment_of(last) != live && segment_of(last) != segment_of(blocks[0]),
+          "blocks in one segment");
     CHECK(seg_cache_learn(&c, last), "did not learn a normal segment");
     CHECK(seg_cache_holds(&c, last), "does not hold what it learnt");
     CHECK(seg_cache_group_page(&c, last) == segment_group_page(segment_of(last), last),
@@ -175,7 +181,8 @@ int main(void)
     CHECK(lp->kind == RUN_LARGE && lp->start == large, "interior page of a large run -> head");
     descriptor_layout(seg);
     churn_runs();
-    segment_caches();
+    CHECK(segment_of(large) == seg, "the first small and large blocks in different segments");
+    segment_caches(seg);
 
     CHECK(segmap_get((uintptr_t)huge) == SEGMAP_HUGE, "huge block's first chunk");
     CHECK(segmap_get((uintptr_t)huge + (5u << 20)) == SEGMAP_HUGE_TAIL, "huge block's tail");
