@@ -905,6 +905,34 @@ LX_RARE static size_t slab_check(struct heap *h, struct page *pg)
     return problems;
 }
 
+/* Each class's stash: as many blocks as counted, no more than it holds, each
+ * the start of a block of that class that looks free (an encoded list end). */
+LX_RARE static size_t stash_check(struct heap *h)
+{
+    size_t problems = 0;
+    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
+        unsigned n = 0;
+        for (struct block *x = h->stash[c]; x != NULL; n++) {
+            struct page *pg = segmap_get((uintptr_t)x) == SEGMAP_NORMAL
+                                  ? segment_page_of(segment_of(x), x)
+                                  : NULL;
+            if (n >= stash_cap(c) || pg == NULL || pg->kind != RUN_SLAB || pg->class_idx != c ||
+                !block_looks_free(x)) {
+                lx_message("check: heap %u class %u stash is corrupt at %p", h->id, c, (void *)x);
+                return problems + 1;
+            }
+            struct block *next = block_next(delayed_link(x));
+            x = list_end(next) ? NULL : next;
+        }
+        if (n != h->stash_n[c]) {
+            lx_message("check: heap %u class %u stash holds %u blocks, counts %u", h->id, c, n,
+                       (unsigned)h->stash_n[c]);
+            problems++;
+        }
+    }
+    return problems;
+}
+
 LX_RARE size_t heap_check(struct heap *h)
 {
     size_t problems = 0;
@@ -936,6 +964,7 @@ LX_RARE size_t heap_check(struct heap *h)
             }
         }
     }
+    problems += stash_check(h);
     struct page *prev = NULL;
     lx_lock(&h->full_lock); /* against heap_steal */
     for (struct page *pg = h->full; pg != NULL; pg = pg->next) {
