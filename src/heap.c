@@ -360,11 +360,7 @@ static void stash_flush(struct heap *h)
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct block *b;
         while ((b = stash_pop(h, c)) != NULL) {
-            struct page *pg = segment_page_of(segment_of(b), b);
-            if ((pg->local_key & ~LX_KEY_FLAGS) == (uintptr_t)h)
-                heap_slab_free(h, pg, b);
-            else
-                slab_push_remote(pg, b);
+            heap_slab_free(h, segment_page_of(segment_of(b), b), b);
         }
     }
 }
@@ -388,9 +384,17 @@ static void heap_local_free(struct heap *h, struct page *pg, struct block *b)
     heap_slab_free(h, pg, b);
 }
 
+/* A free by h's thread of a block whose slab was h's when the free was sent
+ * here. Only h's thread changes the key of a slab of h that is not full; a full
+ * one another heap may take at any moment (heap_steal), and even queue and
+ * free into (heap_unfull), so the key is read once more and only what it says
+ * now counts: the slab is h's and queued, h's and full (taken off the full list
+ * under the lock, unless it is taken first), or another heap's (a remote free). */
 static void heap_slab_free(struct heap *h, struct page *pg, struct block *b)
 {
-    if ((pg->local_key & LX_KEY_FULL) != 0 && !heap_unfull(h, pg)) {
+    uintptr_t key = __atomic_load_n(&pg->local_key, __ATOMIC_RELAXED);
+    if ((key & ~LX_KEY_FLAGS) != (uintptr_t)h ||
+        ((key & LX_KEY_FULL) != 0 && !heap_unfull(h, pg))) {
         slab_push_remote(pg, b);
         return;
     }
@@ -443,12 +447,9 @@ static void heap_take_delayed(struct heap *h)
             check_corrupt_list(pg->block_size, pg->start, b, next);
             next = NULL;
         }
-        /* Its slab was full and this heap's when b came; another heap may
-         * have taken it since (only this thread could take it back). */
-        if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
-            slab_push_remote(pg, b);
-        else
-            heap_slab_free(h, pg, b);
+        /* Its slab was full and this heap's when b came; heap_slab_free
+         * sees whether another heap took it since. */
+        heap_slab_free(h, pg, b);
         b = next;
     }
 }

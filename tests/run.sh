@@ -56,6 +56,13 @@ reason_of() {
     printf '%s' "$r"
 }
 
+# The end of a failed test's log, indented under its FAIL line: the one line
+# above is often the shell's note of the signal, not the test's own message.
+log_tail() {
+    grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 12 | tr -d '\r' | cut -c 1-300 |
+        sed 's/^/    | /'
+}
+
 signame() {
     n=$(kill -l "$1" 2>/dev/null) && printf 'SIG%s' "$n" || printf 'signal %s' "$1"
 }
@@ -94,6 +101,7 @@ run_test() {
         ;;
     124)
         echo "FAIL $name (timed out after ${limit}s: hang?)"
+        log_tail "$log"
         fail=$((fail + 1))
         ;;
     *)
@@ -106,6 +114,7 @@ run_test() {
             why="exit $rc: $(reason_of "$log")"
         fi
         echo "FAIL $name ($why)"
+        log_tail "$log"
         fail=$((fail + 1))
         ;;
     esac
@@ -389,6 +398,7 @@ run_misuse() { # run_misuse SRC MODE
         pass=$((pass + 1))
     else
         echo "FAIL $name ($(reason_of "$log"))"
+        log_tail "$log"
         fail=$((fail + 1))
     fi
 }
