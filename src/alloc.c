@@ -211,7 +211,8 @@ static bool small_block_is_free(struct page *pg, struct block *b)
     struct heap *h = lx_tls_heap;
     if ((pg->local_key & ~LX_KEY_FLAGS) != (uintptr_t)h)
         return true;
-    return slab_lists_contain(pg, b) || heap_delayed_contains(h, b) || heap_stash_contains(h, b);
+    return slab_lists_contain(pg, b) || heap_delayed_contains(h, b) ||
+           heap_stash_contains(h, pg->class_idx, b);
 }
 
 /* The live block that starts at p, or BLOCK_BAD after reporting why not. */

@@ -340,15 +340,13 @@ static struct block *stash_pop(struct heap *h, unsigned cls)
     return b;
 }
 
-bool heap_stash_contains(struct heap *h, const struct block *b)
+bool heap_stash_contains(struct heap *h, unsigned cls, const struct block *b)
 {
-    for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
-        for (struct block *x = h->stash[c]; x != NULL;) {
-            if (x == b)
-                return true;
-            struct block *next = block_next(delayed_link(x));
-            x = list_end(next) ? NULL : next;
-        }
+    for (struct block *x = h->stash[cls]; x != NULL;) {
+        if (x == b)
+            return true;
+        struct block *next = block_next(delayed_link(x));
+        x = list_end(next) ? NULL : next;
     }
     return false;
 }

@@ -61,8 +61,9 @@ LX_INLINE struct block *delayed_link(struct block *b)
 
 /* Owner only: is `b` on h's delayed list? */
 bool heap_delayed_contains(struct heap *h, const struct block *b);
-/* Is b in h's stash (blocks freed into full slabs, kept for the next malloc)? */
-bool heap_stash_contains(struct heap *h, const struct block *b);
+/* Is b in h's stash of class cls (blocks freed into full slabs, kept for the
+ * class's next malloc)? */
+bool heap_stash_contains(struct heap *h, unsigned cls, const struct block *b);
 /* Local free emptied a slab (used reached 0). */
 void heap_page_empty(struct heap *h, struct page *pg);
 
