@@ -40,8 +40,9 @@ int main(void)
     /* Free the first block: its slab is full, and stays marked so. */
     struct heap *h = (struct heap *)(slab_of(blocks[0])->local_key & ~LX_KEY_FLAGS);
     void *first = blocks[0];
+    unsigned cls = slab_of(first)->class_idx;
     lx_free(first);
-    CHECK(heap_stash_contains(h, slab_of(first)->class_idx, first), "the free of a full slab's block was not stashed");
+    CHECK(heap_stash_contains(h, cls, first), "the free of a full slab's block was not stashed");
     CHECK((slab_of(first)->local_key & LX_KEY_FULL) != 0, "the slab was taken off the full list");
     CHECK(lx_heap_check() == 0, "heap check with a stashed block");
     blocks[0] = lx_malloc(SIZE);
@@ -75,7 +76,7 @@ int main(void)
     for (unsigned i = 1; i < count; i++)
         lx_free(blocks[i]);
     lx_malloc_trim(0);
-    CHECK(!heap_stash_contains(h, slab_of(first)->class_idx, first), "the trim left a block in the stash");
+    CHECK(!heap_stash_contains(h, cls, first), "the trim left a block in the stash");
     lx_stats_t end;
     lx_stats_get(&end);
     CHECK(end.live_bytes < 4096, "live bytes %llu after freeing everything",
