@@ -277,6 +277,36 @@ static struct {
     size_t unmapped; /* bytes of cached blocks unmapped, ever */
 } huge_cache;
 
+/*
+ * Huge pages for huge blocks. A huge page saves 511 page faults of 4 KiB each
+ * when a block is written through, and on a guest whose page tables the
+ * hypervisor shadows a fault costs 10-12 us: a program that maps, fills and
+ * frees big blocks again and again runs 2.5-3 times faster with them (realloc,
+ * large in docs/BENCHMARKS.md). A big array that a program fills once and then
+ * reads at random pays its faults once, and there the same guest made random
+ * accesses to a huge-page array slower and their time erratic (replace, frag:
+ * 190 ns per replacement with 4 KiB pages, 240-710 with huge pages). So unless
+ * LXMALLOC_THP says otherwise, a huge mapping asks for huge pages only once the
+ * program has freed a huge block or grown one with realloc (huge_churn): the
+ * first big arrays of a program are left to the kernel's policy, as every
+ * other allocator leaves them.
+ */
+static _Atomic bool huge_churn;
+
+/* The advice for a new huge mapping (segment_create_huge): 1, 0, or -1 for none. */
+static int huge_thp(void)
+{
+    if (lx_opt.thp >= 0)
+        return lx_opt.thp;
+    return atomic_load_explicit(&huge_churn, memory_order_relaxed) ? 1 : -1;
+}
+
+static void huge_churn_seen(void)
+{
+    if (!atomic_load_explicit(&huge_churn, memory_order_relaxed))
+        atomic_store_explicit(&huge_churn, true, memory_order_relaxed);
+}
+
 /* Mapped bytes of live huge blocks, and their recent peak (the cache's bound). */
 static _Atomic size_t huge_live_mapped;
 static _Atomic size_t huge_peak_mapped;
@@ -511,7 +541,7 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
     }
     if (seg != NULL && seg->huge_map_size < map_size) {
         size_t had = seg->huge_map_size;
-        struct segment *resized = segment_resize_huge(seg, map_size);
+        struct segment *resized = segment_resize_huge(seg, map_size, huge_thp());
         if (resized == NULL) {
             segment_destroy_huge(seg);
             seg = NULL;
@@ -523,12 +553,12 @@ void *huge_alloc(size_t size, size_t alignment, bool *zeroed)
     *zeroed = seg == NULL;
     if (seg == NULL) {
         size_t map_align = alignment > LX_SEGMENT_SIZE ? alignment : LX_SEGMENT_SIZE;
-        seg = segment_create_huge(map_size, map_align);
+        seg = segment_create_huge(map_size, map_align, huge_thp());
         if (seg == NULL) {
             /* Cached mappings hold memory the kernel may need: drop them and retry. */
             if (huge_cache_expire(true) == 0)
                 return NULL;
-            seg = segment_create_huge(map_size, map_align);
+            seg = segment_create_huge(map_size, map_align, huge_thp());
             if (seg == NULL)
                 return NULL;
         }
@@ -552,6 +582,7 @@ void huge_free(struct segment *seg)
     }
     stats_huge((int64_t)huge_usable(seg), (int64_t)seg->huge_map_size, 0);
     atomic_fetch_sub_explicit(&huge_live_mapped, seg->huge_map_size, memory_order_relaxed);
+    huge_churn_seen();
     struct segment *rest = huge_cache_put(seg, huge_cache_limit());
     if (rest != NULL)
         segment_destroy_huge(rest);
@@ -604,6 +635,7 @@ static void huge_resized(struct segment *seg, size_t old_map, size_t old_usable)
 
 void *huge_alloc_growing(size_t size, bool *zeroed)
 {
+    huge_churn_seen(); /* a block that realloc grows into a mapping of its own */
     size_t ask = size;
     if (size >= LX_HUGE_PAGE_SIZE / 2 && size <= SIZE_MAX / 2 && lx_opt.thp != 0)
         ask = ((LX_HUGE_HEADER + size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1)) -
@@ -627,6 +659,8 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
         return NULL;
     size_t old_map = seg->huge_map_size;
     size_t old_usable = huge_usable(seg);
+    if (size > old_usable)
+        huge_churn_seen();
     size_t map_size = (offset + size + LX_PAGE_SIZE - 1) & ~(LX_PAGE_SIZE - 1);
     if (!exact && size >= LX_HUGE_PAGE_SIZE / 2 && lx_opt.thp != 0)
         map_size = (map_size + LX_HUGE_PAGE_SIZE - 1) & ~(LX_HUGE_PAGE_SIZE - 1);
@@ -658,7 +692,7 @@ void *huge_realloc(struct segment *seg, size_t size, bool exact)
     if (o != NULL)
         lx_lock(&o->lock);
     size_t had = seg->huge_map_size;
-    struct segment *moved = segment_resize_huge(seg, map_size);
+    struct segment *moved = segment_resize_huge(seg, map_size, huge_thp());
     if (o != NULL) {
         if (moved != NULL && moved != seg) {
             if (moved->prev != NULL)

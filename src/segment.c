@@ -264,7 +264,7 @@ void segment_destroy(struct segment *seg)
         seg_gap_remember((uintptr_t)seg);
 }
 
-struct segment *segment_create_huge(size_t map_size, size_t alignment)
+struct segment *segment_create_huge(size_t map_size, size_t alignment, int thp)
 {
     struct segment *seg = os_map_aligned(map_size, alignment);
     if (seg == NULL)
@@ -273,7 +273,8 @@ struct segment *segment_create_huge(size_t map_size, size_t alignment)
         (void)os_unmap(seg, map_size);
         return NULL;
     }
-    os_advise_hugepages(seg, map_size, lx_opt.thp != 0); /* large.c: huge pages */
+    if (thp >= 0)
+        os_advise_hugepages(seg, map_size, thp == 1);
     seg->cookie = (uintptr_t)seg ^ lx_secret;
     seg->kind = SEGMENT_HUGE;
     seg->huge_map_size = map_size;
@@ -341,7 +342,7 @@ bool segment_move_tail_huge(struct segment *src, size_t len, void *dst)
  * segment-aligned range and let mremap move the pages there without copying.
  * Until the move succeeds the old mapping and its map entries are untouched.
  */
-struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
+struct segment *segment_resize_huge(struct segment *seg, size_t new_size, int thp)
 {
     size_t old_size = seg->huge_map_size;
     if (new_size == old_size)
@@ -372,7 +373,8 @@ struct segment *segment_resize_huge(struct segment *seg, size_t new_size)
     if (target == NULL)
         return NULL;
     /* The moved pages keep their mapping's advice; the new end is the target's. */
-    os_advise_hugepages(target, new_size, lx_opt.thp != 0);
+    if (thp >= 0)
+        os_advise_hugepages(target, new_size, thp == 1);
     if (!segmap_reserve((uintptr_t)target, new_size)) {
         (void)os_unmap(target, new_size);
         return NULL;

@@ -223,11 +223,13 @@ void segment_destroy(struct segment *seg);
 void segment_brk_fork_child(void);
 
 /* A huge mapping of `map_size` bytes (a page multiple, header included), its
- * base aligned to `alignment` (a power of two >= LX_SEGMENT_SIZE). */
-struct segment *segment_create_huge(size_t map_size, size_t alignment) LX_WUR;
+ * base aligned to `alignment` (a power of two >= LX_SEGMENT_SIZE); `thp` is the
+ * huge-page advice for it (large.c, huge_thp: 1 ask, 0 refuse, -1 none). */
+struct segment *segment_create_huge(size_t map_size, size_t alignment, int thp) LX_WUR;
 void segment_destroy_huge(struct segment *seg);
-/* Resize a huge mapping, moving it if needed; NULL leaves it as it was. */
-struct segment *segment_resize_huge(struct segment *seg, size_t new_map_size) LX_WUR;
+/* Resize a huge mapping, moving it if needed (the new range gets the advice
+ * `thp`, as above); NULL leaves it as it was. */
+struct segment *segment_resize_huge(struct segment *seg, size_t new_map_size, int thp) LX_WUR;
 /* Cut a huge mapping in two without a system call: `seg` keeps its first `keep`
  * bytes (a multiple of LX_SEGMENT_SIZE, less than its size) and the rest becomes
  * a huge mapping of its own, whose new header is returned. */

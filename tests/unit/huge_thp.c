@@ -1,10 +1,12 @@
-/* Unit test of transparent huge pages for huge blocks. Every huge mapping asks
- * for them (its VMA shows "hg" in /proc/self/smaps), the new end of a block that
- * mremap had to move too, and LXMALLOC_THP=0 refuses them ("nh"); the test runs
- * itself again under that setting. A block that realloc grows to half a huge page
- * or more maps up to a huge-page boundary (its usable size ends on one), from a
- * large run and from a huge block alike, unless huge pages are refused; malloc
- * does not round. */
+/* Unit test of transparent huge pages for huge blocks. By default the first
+ * huge blocks of a program get no advice (their VMA in /proc/self/smaps shows
+ * neither "hg" nor "nh"); once a huge block has been freed, or grown by realloc,
+ * every new huge mapping asks for huge pages ("hg"), and so does the new end of
+ * a block that mremap had to move. LXMALLOC_THP=1 asks from the first block,
+ * LXMALLOC_THP=0 refuses them ("nh"); the test runs itself again under both
+ * settings. A block that realloc grows to half a huge page or more maps up to a
+ * huge-page boundary (its usable size ends on one), from a large run and from a
+ * huge block alike, unless huge pages are refused; malloc does not round. */
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -49,14 +51,26 @@ static bool ends_on_huge_page(const void *p)
     return end % LX_HUGE_PAGE_SIZE == 0;
 }
 
-static void advice(const char *flag)
+/* `mode`: the LXMALLOC_THP value the process runs with, NULL when unset. */
+static void advice(const char *mode)
 {
     /* A kernel built without transparent huge pages refuses the advice. */
     bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
     if (!thp)
         printf("huge_thp: no transparent huge pages in this kernel: advice not checked\n");
+    const char *flag = mode != NULL && strcmp(mode, "0") == 0 ? "nh" : "hg";
     uint8_t *p = lx_malloc(5 * MIB);
     CHECK(p != NULL && segment_huge_containing(p) != NULL, "5 MiB is a huge block");
+    if (mode == NULL) {
+        /* The program's first huge block: no advice either way. */
+        CHECK(!thp || (!vma_has_flag(p, "hg") && !vma_has_flag(p, "nh")),
+              "the first huge block was advised");
+        /* Freed (and the cache emptied, so that the next one is mapped anew). */
+        lx_free(p);
+        lx_malloc_trim(0);
+        p = lx_malloc(5 * MIB);
+        CHECK(p != NULL && segment_huge_containing(p) != NULL, "5 MiB is a huge block");
+    }
     CHECK(!thp || vma_has_flag(p, flag), "a huge block's mapping lacks \"%s\"", flag);
     CHECK(!thp || vma_has_flag(p + 5 * MIB - 1, flag), "the end of a huge block's mapping lacks \"%s\"",
           flag);
@@ -120,30 +134,36 @@ static void growth_rounding(bool refused)
     lx_free(r);
 }
 
+/* Run this test again with LXMALLOC_THP set (options are read at the first
+ * allocation, so in a new process). */
+static void run_with(char **argv, const char *value)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        setenv("LXMALLOC_THP", value, 1);
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "LXMALLOC_THP=%s run failed (%d)", value,
+          status);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     const char *thp = getenv("LXMALLOC_THP");
     bool refused = thp != NULL && strcmp(thp, "0") == 0;
-    advice(refused ? "nh" : "hg");
+    advice(thp);
     growth_rounding(refused);
     CHECK(lx_heap_check() == 0, "heap check");
     if (thp == NULL) {
-        /* Once more with huge pages refused (options are read at the first
-         * allocation, so in a new process). */
-        fflush(stdout);
-        pid_t pid = fork();
-        CHECK(pid >= 0, "fork");
-        if (pid == 0) {
-            setenv("LXMALLOC_THP", "0", 1);
-            execv("/proc/self/exe", argv);
-            _exit(127);
-        }
-        int status;
-        CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "LXMALLOC_THP=0 run failed (%d)",
-              status);
+        run_with(argv, "0");
+        run_with(argv, "1");
     }
-    printf("huge_thp: ok%s\n", refused ? " (LXMALLOC_THP=0)" : "");
+    printf("huge_thp: ok%s%s\n", thp != NULL ? " LXMALLOC_THP=" : "", thp != NULL ? thp : "");
     return 0;
 }
