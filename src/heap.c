@@ -357,9 +357,8 @@ static void stash_flush(struct heap *h)
 {
     for (unsigned c = 0; c < LX_CLASS_COUNT; c++) {
         struct block *b;
-        while ((b = stash_pop(h, c)) != NULL) {
+        while ((b = stash_pop(h, c)) != NULL)
             heap_slab_free(h, segment_page_of(segment_of(b), b), b);
-        }
     }
 }
 
