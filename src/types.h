@@ -77,33 +77,28 @@ enum run_kind {
 #define LX_XFREE_LIST(tf) ((tf) & (LX_XFREE_ONE - 1) & ~LX_XFREE_NOTIFY)
 
 /*
- * Page-run descriptor, 128 bytes. The first 64 bytes are all the malloc and free
- * fast paths read; 128-byte descriptors start on a cache line, so those share one.
- * What other threads write (xthread_free) is on the second line.
+ * Page-run descriptor, 128 bytes, starting on a cache line: two lines, split by
+ * who writes them. The first holds what the owner heap writes as it allocates
+ * and frees (the free lists, `used`, the queue links); the malloc fast path
+ * reads and writes only this line. The second holds what a free reads, from any
+ * thread (the key, the block geometry), which changes only when the slab does,
+ * and xthread_free, which other threads' frees write. A thread that frees
+ * what another allocates (a consumer of a producer's blocks) thus reads a line
+ * the producer's mallocs never write: with both on one line, every malloc
+ * took the line back from the consumer's core and every remote free fetched
+ * it again (prodcons: a miss on `free` in most pops).
  */
 struct page {
+    /* Line 1: the owner's. */
     struct block *free;       /* blocks to allocate from; owner only */
     struct block *local_free; /* blocks the owner freed since the last collect */
-    uintptr_t local_key;      /* slab: owner heap | LX_KEY_*; large: its large_owner or 0 */
     uint16_t used;            /* blocks handed out, not yet collected back; owner */
-    uint8_t class_idx;        /* size class of a slab */
-    uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
     uint16_t capacity;        /* slab: blocks carved so far; owner */
-    uint16_t reserved;        /* slab: blocks that fit the run */
-    uint64_t div_inv;         /* slab: inverse of the block size's odd part (slab.h) */
-    uint64_t carved;          /* slab: capacity, as a 64-bit word (slab.h); owner */
-    uint32_t block_size;      /* slab: class size; large: usable bytes */
-    uint8_t div_shift;        /* slab: trailing zero bits of the block size */
-    uint8_t fresh;            /* slab: carve ahead (slab_extend) */
-    uint8_t unused[2];
-    uint8_t *start;           /* slab: first block; large: the user block */
-
-    _Atomic(uintptr_t) xthread_free; /* remote frees: count | list | LX_XFREE_NOTIFY */
-    struct page *next;         /* heap queue, full list, or arena free list */
+    uint16_t run_pages;       /* length of the run in pages */
+    uint8_t order;            /* RUN_FREE: buddy order */
+    uint8_t dirty;            /* RUN_FREE: on the arena's dirty list (dirty_count > 0) */
+    struct page *next;        /* heap queue, full list, or arena free list */
     struct page *prev;
-    uint16_t run_pages;        /* length of the run in pages */
-    uint8_t order;             /* RUN_FREE: buddy order */
-    uint8_t dirty;             /* RUN_FREE: on the arena's dirty list (dirty_count > 0) */
     union {
         struct { /* RUN_FREE and dirty (arena lock), RUN_CACHED (its heap) */
             struct page *dirty_next; /* arena's dirty list, oldest first */
@@ -116,9 +111,23 @@ struct page {
             uint16_t hole_blocks;      /* free blocks in holes, off every list */
         };
     };
-    uint32_t dirty_count;      /* RUN_FREE: at most this many of its pages are resident */
-    uint32_t touched;          /* allocated or cached run: only its first `touched` pages
-                                  may be resident (pages.h) */
+
+    /* Line 2: read by every free; xthread_free written by other threads. */
+    uintptr_t local_key;      /* slab: owner heap | LX_KEY_*; large: its large_owner or 0 */
+    uint8_t class_idx;        /* size class of a slab */
+    uint8_t kind;             /* enum run_kind; under the arena lock or by owner */
+    uint16_t reserved;        /* slab: blocks that fit the run */
+    uint8_t div_shift;        /* slab: trailing zero bits of the block size */
+    uint8_t fresh;            /* slab: carve ahead (slab_extend) */
+    uint8_t unused[2];
+    uint64_t div_inv;         /* slab: inverse of the block size's odd part (slab.h) */
+    uint64_t carved;          /* slab: capacity, as a 64-bit word (slab.h); owner */
+    uint32_t block_size;      /* slab: class size; large: usable bytes */
+    uint32_t dirty_count;     /* RUN_FREE: at most this many of its pages are resident */
+    uint8_t *start;           /* slab: first block; large: the user block */
+    _Atomic(uintptr_t) xthread_free; /* remote frees: count | list | LX_XFREE_NOTIFY */
+    uint32_t touched;         /* allocated or cached run: only its first `touched` pages
+                                 may be resident (pages.h) */
 };
 
 /* Segment kinds (struct segment.kind). */
@@ -189,6 +198,8 @@ struct segment {
 #define LX_SEGMENT_META_PAGES ((LX_SEGMENT_META_DATA_PAGES + 1 + 15) & ~(size_t)15)
 
 static_assert(sizeof(struct page) == 128, "page descriptor is 128 bytes");
+static_assert(offsetof(struct page, local_key) == 64,
+              "the owner's fields fill a descriptor's first line, what every free reads its second");
 static_assert(LX_ADDRESS_BITS <= LX_XFREE_COUNT_SHIFT, "remote-free counts sit above addresses");
 static_assert(LX_SLAB_MAX_PAGES * LX_PAGE_SIZE / LX_ALIGN < ((size_t)1 << (64 - LX_XFREE_COUNT_SHIFT)),
               "a slab's blocks fit the remote-free count");
